@@ -1,0 +1,37 @@
+{
+  "targets": [
+    {
+      "target_name": "isbe",
+      "sources": [
+        "native/addon.cc",
+        "native/gate.cc",
+        "native/handle.cc",
+        "native/ops_math.cc",
+        "native/ops_nn.cc",
+        "native/ops_tensor.cc",
+        "native/ops_training.cc"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "<!@(node scripts/libtorch.mjs includes)"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NODE_ADDON_API_CPP_EXCEPTIONS",
+        "NODE_ADDON_API_DISABLE_DEPRECATED"
+      ],
+      "cflags!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
+      "cflags_cc": [
+        "-std=c++17",
+        "-O2",
+        "-fexceptions",
+        "-frtti",
+        "-Wno-unused-parameter",
+        "-Wno-deprecated-declarations"
+      ],
+      "ldflags": ["<!@(node scripts/libtorch.mjs ldflags)"],
+      "libraries": ["<!@(node scripts/libtorch.mjs libs)"]
+    }
+  ]
+}

@@ -1,0 +1,265 @@
+// Layers, losses, resampling, a counter-based dropout and the fused ISBE error.
+#include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
+#include <ATen/core/DistributionsHelper.h>
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+
+#include "gate.h"
+
+namespace isbe {
+namespace {
+
+int64_t Reduction(const Args& args, size_t i) {
+  std::string text = args.string(i, "reduction");
+  if (text == "none") return at::Reduction::None;
+  if (text == "mean") return at::Reduction::Mean;
+  if (text == "sum") return at::Reduction::Sum;
+  args.rangeError("unknown reduction '" + text + "'; expected none, mean or sum");
+}
+
+// A pair [h, w] from a list of one or two integers.
+std::vector<int64_t> Pair(const Args& args, size_t i, const char* name) {
+  std::vector<int64_t> values = args.intList(i, name);
+  if (values.size() == 1) values.push_back(values[0]);
+  if (values.size() != 2) args.typeError(i, name, "one or two integers");
+  return values;
+}
+
+// conv2d(input, weight, bias?, stride, padding, dilation, groups); input [N, C, H, W].
+at::Tensor Conv2d(const Args& args) {
+  return at::conv2d(args.tensor(0, "input"), args.tensor(1, "weight"),
+                    args.optionalTensor(2, "bias"), Pair(args, 3, "stride"),
+                    Pair(args, 4, "padding"), Pair(args, 5, "dilation"),
+                    args.integer(6, "groups"));
+}
+
+at::Tensor Linear(const Args& args) {
+  return at::linear(args.tensor(0, "input"), args.tensor(1, "weight"),
+                    args.optionalTensor(2, "bias"));
+}
+
+at::Tensor MaxPool2d(const Args& args) {
+  return at::max_pool2d(args.tensor(0, "input"), Pair(args, 1, "kernelSize"),
+                        Pair(args, 2, "stride"), Pair(args, 3, "padding"), {1, 1}, false);
+}
+
+// A 32-bit integer hash with good avalanche (the "lowbias32" mixer by Chris Wellons).
+inline uint32_t Hash32(uint32_t x) {
+  x ^= x >> 16;
+  x *= 0x7feb352dU;
+  x ^= x >> 15;
+  x *= 0x846ca68bU;
+  x ^= x >> 16;
+  return x;
+}
+
+// Fills `mask` with 0 or scale, keeping each element with probability keep. Element i draws
+// from Hash32(i, seed), so the mask does not depend on the thread count.
+template <typename T>
+void FillDropoutMask(T* mask, int64_t count, double keep, uint64_t seed) {
+  const auto threshold = static_cast<uint32_t>(std::min(keep * 4294967296.0, 4294967295.0));
+  const T scale = static_cast<T>(1.0 / keep);
+  const auto low = static_cast<uint32_t>(seed);
+  const auto high = static_cast<uint32_t>(seed >> 32);
+  at::parallel_for(0, count, 1 << 16, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      uint32_t bits = Hash32(Hash32(static_cast<uint32_t>(i) ^ low) + high);
+      mask[i] = bits < threshold ? scale : T(0);
+    }
+  });
+}
+
+// dropout(input, p, train, generator?): zeroes each element with probability p and scales
+// the rest by 1 / (1 - p). The mask comes from a counter-based hash seeded by one draw
+// from the generator, which is much faster than a Bernoulli draw per element; the mask
+// differs from torch.dropout's for the same seed.
+at::Tensor Dropout(const Args& args) {
+  const at::Tensor& input = args.tensor(0, "input");
+  double p = args.number(1, "p");
+  bool train = args.boolean(2, "train");
+  if (!(p >= 0 && p < 1)) args.rangeError("p must be in [0, 1), got " + std::to_string(p));
+  if (!train || p == 0) return input;
+  if (!at::isFloatingType(input.scalar_type())) {
+    args.typeError(0, "input", "a floating-point Tensor");
+  }
+  at::Generator generator = args.generator(3, "generator")
+                                .value_or(at::detail::getDefaultCPUGenerator());
+  uint64_t seed;
+  {
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    seed = at::check_generator<at::CPUGeneratorImpl>(generator)->random64();
+  }
+  at::Tensor mask = at::empty_like(input, input.options().device(at::kCPU));
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, mask.scalar_type(), "dropout", [&] {
+    FillDropoutMask(mask.data_ptr<scalar_t>(), mask.numel(), 1 - p, seed);
+  });
+  return input * mask.to(input.device());
+}
+
+at::Tensor CrossEntropy(const Args& args) {
+  return at::cross_entropy_loss(args.tensor(0, "input"), args.tensor(1, "target"),
+                                args.optionalTensor(2, "weight"), Reduction(args, 3),
+                                args.integer(4, "ignoreIndex"), args.number(5, "labelSmoothing"));
+}
+
+at::Tensor MseLoss(const Args& args) {
+  return at::mse_loss(args.tensor(0, "input"), args.tensor(1, "target"), Reduction(args, 2));
+}
+
+at::Tensor BceWithLogits(const Args& args) {
+  return at::binary_cross_entropy_with_logits(
+      args.tensor(0, "input"), args.tensor(1, "target"), args.optionalTensor(2, "weight"),
+      args.optionalTensor(3, "posWeight"), Reduction(args, 4));
+}
+
+at::Tensor HuberLoss(const Args& args) {
+  return at::huber_loss(args.tensor(0, "input"), args.tensor(1, "target"), Reduction(args, 2),
+                        args.number(3, "delta"));
+}
+
+// affineGrid(theta [N, 2, 3], size [N, C, H, W], alignCorners).
+at::Tensor AffineGrid(const Args& args) {
+  const at::Tensor& theta = args.tensor(0, "theta");
+  std::vector<int64_t> size = args.intList(1, "size");
+  if (size.size() != 4) args.rangeError("size must be [N, C, H, W]");
+  bool shapeOk = theta.dim() == 3 && theta.size(0) == size[0] && theta.size(1) == 2 &&
+                 theta.size(2) == 3;
+  if (!shapeOk) args.rangeError("theta must have shape [N, 2, 3] with N = size[0]");
+  if (!at::isFloatingType(theta.scalar_type())) {
+    args.typeError(0, "theta", "a floating-point Tensor");
+  }
+  return at::affine_grid_generator(theta, size, args.boolean(2, "alignCorners"));
+}
+
+int64_t Interpolation(const Args& args, size_t i) {
+  std::string text = args.string(i, "mode");
+  if (text == "bilinear") return 0;
+  if (text == "nearest") return 1;
+  if (text == "bicubic") return 2;
+  args.rangeError("unknown mode '" + text + "'; expected bilinear, nearest or bicubic");
+}
+
+int64_t Padding(const Args& args, size_t i) {
+  std::string text = args.string(i, "paddingMode");
+  if (text == "zeros") return 0;
+  if (text == "border") return 1;
+  if (text == "reflection") return 2;
+  args.rangeError("unknown padding mode '" + text + "'; expected zeros, border or reflection");
+}
+
+at::Tensor GridSample(const Args& args) {
+  return at::grid_sampler(args.tensor(0, "input"), args.tensor(1, "grid"),
+                          Interpolation(args, 2), Padding(args, 3),
+                          args.boolean(4, "alignCorners"));
+}
+
+// The soft functions that isbeError computes in its fused loop.
+enum class Soft { kSoftmax, kSigmoid, kTanh, kHardtanh, kHardsigmoid, kScaledHardtanh,
+                  kNormalize };
+
+Soft SoftFromName(const Args& args, size_t i) {
+  std::string text = args.string(i, "soft");
+  if (text == "softmax") return Soft::kSoftmax;
+  if (text == "sigmoid") return Soft::kSigmoid;
+  if (text == "tanh") return Soft::kTanh;
+  if (text == "hardtanh") return Soft::kHardtanh;
+  if (text == "hardsigmoid") return Soft::kHardsigmoid;
+  if (text == "scaled-hardtanh") return Soft::kScaledHardtanh;
+  if (text == "normalize") return Soft::kNormalize;
+  args.rangeError("unknown soft function '" + text + "'");
+}
+
+template <typename T>
+T Elementwise(Soft soft, T x) {
+  switch (soft) {
+    case Soft::kSigmoid: return T(1) / (T(1) + std::exp(-x));
+    case Soft::kTanh: return std::tanh(x);
+    case Soft::kHardtanh: return std::min(T(1), std::max(T(-1), x));
+    case Soft::kHardsigmoid: return std::min(T(1), std::max(T(0), (x + T(3)) / T(6)));
+    case Soft::kScaledHardtanh: return std::min(T(1), std::max(T(0), (x + T(2)) / T(4)));
+    default: return x;
+  }
+}
+
+// Writes soft = f(row) and error = soft - target for one row of k scores.
+template <typename T>
+T SoftRow(Soft soft, const T* x, const T* target, T* y, T* error, int64_t k) {
+  if (soft == Soft::kSoftmax) {
+    T top = *std::max_element(x, x + k);
+    T total = 0;
+    for (int64_t j = 0; j < k; ++j) total += (y[j] = std::exp(x[j] - top));
+    for (int64_t j = 0; j < k; ++j) y[j] /= total;
+  } else if (soft == Soft::kNormalize) {
+    T squares = 0;
+    for (int64_t j = 0; j < k; ++j) squares += x[j] * x[j];
+    T norm = std::max(std::sqrt(squares), T(1e-12));
+    for (int64_t j = 0; j < k; ++j) y[j] = x[j] / norm;
+  } else {
+    for (int64_t j = 0; j < k; ++j) y[j] = Elementwise(soft, x[j]);
+  }
+  T squared = 0;
+  for (int64_t j = 0; j < k; ++j) {
+    error[j] = y[j] - target[j];
+    squared += error[j] * error[j];
+  }
+  return squared;
+}
+
+// isbeError(scores [N, K], target [N, K], soft): returns [f(scores), f(scores) - target,
+// sum of squared errors] in one pass over the scores, outside autograd.
+Napi::Value IsbeError(const Args& args) {
+  at::Tensor scores = args.tensor(0, "scores").detach();
+  at::Tensor target = args.tensor(1, "target");
+  Soft soft = SoftFromName(args, 2);
+  if (scores.dim() != 2) args.rangeError("scores must have shape [N, K]");
+  if (!target.sizes().equals(scores.sizes())) {
+    args.rangeError("target must have the shape of the scores");
+  }
+  at::ScalarType type = scores.scalar_type();
+  if (type != at::kFloat && type != at::kDouble) {
+    args.typeError(0, "scores", "a float32 or float64 Tensor");
+  }
+  at::NoGradGuard noGrad;
+  scores = scores.cpu().contiguous();
+  target = target.to(at::kCPU, type).contiguous();
+  at::Tensor y = at::empty_like(scores);
+  at::Tensor error = at::empty_like(scores);
+  double squared = 0;
+  AT_DISPATCH_FLOATING_TYPES(type, "isbeError", [&] {
+    int64_t n = scores.size(0), k = scores.size(1);
+    const scalar_t* x = scores.data_ptr<scalar_t>();
+    const scalar_t* t = target.data_ptr<scalar_t>();
+    scalar_t* yp = y.data_ptr<scalar_t>();
+    scalar_t* ep = error.data_ptr<scalar_t>();
+    for (int64_t i = 0; i < n; ++i) {
+      squared += SoftRow(soft, x + i * k, t + i * k, yp + i * k, ep + i * k, k);
+    }
+  });
+  at::Device device = args.tensor(0, "scores").device();
+  Napi::Env env = args.env();
+  Napi::Array result = Napi::Array::New(env, 3);
+  result.Set(0u, ToJs(env, y.to(device)));
+  result.Set(1u, ToJs(env, error.to(device)));
+  result.Set(2u, Napi::Number::New(env, squared));
+  return result;
+}
+
+}  // namespace
+
+void RegisterNnOps(Napi::Env env, Napi::Object exports) {
+  Bind(env, exports, "conv2d", Conv2d);
+  Bind(env, exports, "linear", Linear);
+  Bind(env, exports, "maxPool2d", MaxPool2d);
+  Bind(env, exports, "dropout", Dropout);
+  Bind(env, exports, "crossEntropy", CrossEntropy);
+  Bind(env, exports, "mseLoss", MseLoss);
+  Bind(env, exports, "binaryCrossEntropyWithLogits", BceWithLogits);
+  Bind(env, exports, "huberLoss", HuberLoss);
+  Bind(env, exports, "affineGrid", AffineGrid);
+  Bind(env, exports, "gridSample", GridSample);
+  Bind(env, exports, "isbeError", IsbeError);
+}
+
+}  // namespace isbe

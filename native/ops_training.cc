@@ -1,0 +1,216 @@
+// Autograd, grad modes, optimiser updates, bf16 autocast and runtime settings.
+#include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
+#include <ATen/core/grad_mode.h>
+#include <c10/core/InferenceMode.h>
+#include <torch/csrc/api/include/torch/version.h>
+
+#include <memory>
+#include <thread>
+
+#include "gate.h"
+
+namespace isbe {
+namespace {
+
+// backward(self, gradient?, retainGraph): accumulates gradients into the leaves.
+void Backward(const Args& args) {
+  const at::Tensor& self = args.tensor(0, "self");
+  c10::optional<at::Tensor> gradient = args.optionalTensor(1, "gradient");
+  bool retain = args.has(2) && args.boolean(2, "retainGraph");
+  self.backward(gradient.value_or(at::Tensor()), retain);
+}
+
+at::Tensor Grad(const Args& args) { return args.tensor(0, "self").grad(); }
+
+void SetGrad(const Args& args) {
+  at::Tensor self = args.tensor(0, "self");
+  c10::optional<at::Tensor> gradient = args.optionalTensor(1, "gradient");
+  self.mutable_grad() = gradient.value_or(at::Tensor());
+}
+
+bool RequiresGrad(const Args& args) { return args.tensor(0, "self").requires_grad(); }
+
+void SetRequiresGrad(const Args& args) {
+  at::Tensor self = args.tensor(0, "self");
+  self.requires_grad_(args.boolean(1, "requiresGrad"));
+}
+
+bool IsLeaf(const Args& args) { return args.tensor(0, "self").is_leaf(); }
+
+at::Tensor Detach(const Args& args) { return args.tensor(0, "self").detach(); }
+
+// setData(self, source) makes self use source's data, keeping its identity for autograd
+// and optimisers, as `param.data = source` in PyTorch.
+void SetData(const Args& args) {
+  at::Tensor self = args.tensor(0, "self");
+  self.set_data(args.tensor(1, "source"));
+}
+
+// setGradEnabled(enabled) returns the previous setting, so scopes can restore it.
+bool SetGradEnabled(const Args& args) {
+  bool previous = at::GradMode::is_enabled();
+  at::GradMode::set_enabled(args.boolean(0, "enabled"));
+  return previous;
+}
+
+bool IsGradEnabled(const Args&) { return at::GradMode::is_enabled(); }
+
+// Inference-mode guards opened from JS; the TS scope helper closes them in LIFO order.
+std::vector<std::unique_ptr<c10::InferenceMode>> inferenceGuards;
+
+void EnterInferenceMode(const Args&) {
+  inferenceGuards.push_back(std::make_unique<c10::InferenceMode>());
+}
+
+void ExitInferenceMode(const Args& args) {
+  if (inferenceGuards.empty()) args.rangeError("no inference-mode scope is open");
+  inferenceGuards.pop_back();
+}
+
+bool IsInferenceMode(const Args&) { return c10::InferenceMode::is_enabled(); }
+
+// setAutocast(enabled, dtype?) turns CPU autocast on or off and returns the previous state.
+bool SetAutocast(const Args& args) {
+  bool previous = at::autocast::is_cpu_enabled();
+  bool enabled = args.boolean(0, "enabled");
+  if (args.has(1)) at::autocast::set_autocast_cpu_dtype(args.dtype(1, "dtype"));
+  at::autocast::set_cpu_enabled(enabled);
+  if (!enabled) at::autocast::clear_cache();
+  return previous;
+}
+
+// zeroGrad(params) drops every gradient, as optimizer.zero_grad(set_to_none=True).
+void ZeroGrad(const Args& args) {
+  for (at::Tensor param : args.tensorList(0, "params")) param.mutable_grad().reset();
+}
+
+void CheckSameLength(const Args& args, size_t expected, size_t actual, const char* name) {
+  if (actual != expected) {
+    args.rangeError(std::string(name) + " must have one tensor per parameter");
+  }
+}
+
+// adamStep(params, expAvgs, expAvgSqs, step, lr, beta1, beta2, eps, weightDecay) applies
+// one Adam update in place, in the order of PyTorch 1.13's single-tensor Adam.
+void AdamStep(const Args& args) {
+  std::vector<at::Tensor> params = args.tensorList(0, "params");
+  std::vector<at::Tensor> expAvgs = args.tensorList(1, "expAvgs");
+  std::vector<at::Tensor> expAvgSqs = args.tensorList(2, "expAvgSqs");
+  CheckSameLength(args, params.size(), expAvgs.size(), "expAvgs");
+  CheckSameLength(args, params.size(), expAvgSqs.size(), "expAvgSqs");
+  int64_t step = args.integer(3, "step");
+  double lr = args.number(4, "lr");
+  double beta1 = args.number(5, "beta1");
+  double beta2 = args.number(6, "beta2");
+  double eps = args.number(7, "eps");
+  double weightDecay = args.number(8, "weightDecay");
+  if (step < 1) args.rangeError("step must be at least 1");
+  double biasCorrection1 = 1 - std::pow(beta1, static_cast<double>(step));
+  double biasCorrection2Sqrt = std::sqrt(1 - std::pow(beta2, static_cast<double>(step)));
+  at::NoGradGuard noGrad;
+  for (size_t i = 0; i < params.size(); ++i) {
+    at::Tensor grad = params[i].grad();
+    if (!grad.defined()) continue;
+    if (weightDecay != 0) grad = grad.add(params[i], weightDecay);
+    expAvgs[i].mul_(beta1).add_(grad, 1 - beta1);
+    expAvgSqs[i].mul_(beta2).addcmul_(grad, grad, 1 - beta2);
+    at::Tensor denominator = (expAvgSqs[i].sqrt() / biasCorrection2Sqrt).add_(eps);
+    params[i].addcdiv_(expAvgs[i], denominator, -lr / biasCorrection1);
+  }
+}
+
+// sgdStep(params, buffers, lr, momentum, dampening, weightDecay, nesterov, firstStep)
+// applies one SGD update in place, as PyTorch 1.13's SGD: on the first step each momentum
+// buffer takes the gradient itself, undamped. Without momentum, buffers may be empty.
+void SgdStep(const Args& args) {
+  std::vector<at::Tensor> params = args.tensorList(0, "params");
+  std::vector<at::Tensor> buffers = args.tensorList(1, "buffers");
+  double lr = args.number(2, "lr");
+  double momentum = args.number(3, "momentum");
+  if (momentum != 0) CheckSameLength(args, params.size(), buffers.size(), "buffers");
+  double dampening = args.number(4, "dampening");
+  double weightDecay = args.number(5, "weightDecay");
+  bool nesterov = args.boolean(6, "nesterov");
+  bool firstStep = args.boolean(7, "firstStep");
+  at::NoGradGuard noGrad;
+  for (size_t i = 0; i < params.size(); ++i) {
+    at::Tensor direction = params[i].grad();
+    if (!direction.defined()) continue;
+    if (weightDecay != 0) direction = direction.add(params[i], weightDecay);
+    if (momentum != 0) {
+      if (firstStep) {
+        buffers[i].copy_(direction);
+      } else {
+        buffers[i].mul_(momentum).add_(direction, 1 - dampening);
+      }
+      direction = nesterov ? direction.add(buffers[i], momentum) : buffers[i];
+    }
+    params[i].add_(direction, -lr);
+  }
+}
+
+void SetNumThreads(const Args& args) {
+  int64_t threads = args.integer(0, "threads");
+  if (threads < 1 || threads > 1024) {
+    args.rangeError("threads must be between 1 and 1024, got " + std::to_string(threads));
+  }
+  at::set_num_threads(static_cast<int>(threads));
+}
+
+double GetNumThreads(const Args&) { return at::get_num_threads(); }
+
+void ManualSeed(const Args& args) {
+  at::manual_seed(static_cast<uint64_t>(args.integer(0, "seed")));
+}
+
+double LiveTensorCount(const Args&) { return static_cast<double>(TensorHandle::LiveCount()); }
+
+// The libtorch version this addon was compiled against, and the one loaded at run time
+// (parsed from at::show_config(), which the library itself reports).
+Napi::Value VersionInfo(const Args& args) {
+  Napi::Env env = args.env();
+  Napi::Object info = Napi::Object::New(env);
+  info.Set("compiled", TORCH_VERSION);
+  std::string config = at::show_config();
+  std::string key = "TORCH_VERSION=";
+  size_t at = config.find(key);
+  std::string loaded = "unknown";
+  if (at != std::string::npos) {
+    size_t end = config.find_first_of(", \n", at + key.size());
+    loaded = config.substr(at + key.size(), end - at - key.size());
+  }
+  info.Set("loaded", loaded);
+  info.Set("config", config);
+  info.Set("hardwareConcurrency", std::thread::hardware_concurrency());
+  return info;
+}
+
+}  // namespace
+
+void RegisterTrainingOps(Napi::Env env, Napi::Object exports) {
+  Bind(env, exports, "backward", Backward);
+  Bind(env, exports, "grad", Grad);
+  Bind(env, exports, "setGrad", SetGrad);
+  Bind(env, exports, "requiresGrad", RequiresGrad);
+  Bind(env, exports, "setRequiresGrad", SetRequiresGrad);
+  Bind(env, exports, "isLeaf", IsLeaf);
+  Bind(env, exports, "detach", Detach);
+  Bind(env, exports, "setData", SetData);
+  Bind(env, exports, "setGradEnabled", SetGradEnabled);
+  Bind(env, exports, "isGradEnabled", IsGradEnabled);
+  Bind(env, exports, "enterInferenceMode", EnterInferenceMode);
+  Bind(env, exports, "exitInferenceMode", ExitInferenceMode);
+  Bind(env, exports, "isInferenceMode", IsInferenceMode);
+  Bind(env, exports, "setAutocast", SetAutocast);
+  Bind(env, exports, "zeroGrad", ZeroGrad);
+  Bind(env, exports, "adamStep", AdamStep);
+  Bind(env, exports, "sgdStep", SgdStep);
+  Bind(env, exports, "setNumThreads", SetNumThreads);
+  Bind(env, exports, "getNumThreads", GetNumThreads);
+  Bind(env, exports, "manualSeed", ManualSeed);
+  Bind(env, exports, "liveTensorCount", LiveTensorCount);
+  Bind(env, exports, "versionInfo", VersionInfo);
+}
+
+}  // namespace isbe

@@ -1,0 +1,150 @@
+/** Functional forms of layers and losses, as torch.nn.functional. */
+import type { Reduction } from '../native/addon.js';
+import { native } from '../native/load.js';
+import type { Generator } from '../tensor/random.js';
+import { Tensor } from '../tensor/tensor.js';
+
+export type { Reduction };
+
+type Pair = number | readonly [number, number];
+
+function pair(value: Pair): readonly number[] {
+  return typeof value === 'number' ? [value, value] : value;
+}
+
+export interface Conv2dOptions {
+  stride?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
+  groups?: number;
+}
+
+/** 2-D convolution of input [N, C, H, W] with weight [O, C / groups, kH, kW]. */
+export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor, options: Conv2dOptions = {}) {
+  const { stride = 1, padding = 0, dilation = 1, groups = 1 } = options;
+  const out = native.conv2d(
+    input.handle,
+    weight.handle,
+    bias?.handle,
+    pair(stride),
+    pair(padding),
+    pair(dilation),
+    groups,
+  );
+  return new Tensor(out);
+}
+
+/** x Wᵀ + b for input [..., in] and weight [out, in]. */
+export function linear(input: Tensor, weight: Tensor, bias?: Tensor): Tensor {
+  return new Tensor(native.linear(input.handle, weight.handle, bias?.handle));
+}
+
+/** Max pooling over [N, C, H, W]; the stride defaults to the kernel size. */
+export function maxPool2d(
+  input: Tensor,
+  kernelSize: Pair,
+  options: { stride?: Pair; padding?: Pair } = {},
+): Tensor {
+  const { stride = kernelSize, padding = 0 } = options;
+  const out = native.maxPool2d(input.handle, pair(kernelSize), pair(stride), pair(padding));
+  return new Tensor(out);
+}
+
+/**
+ * Zeroes each element with probability p and scales the others by 1 / (1 - p) while
+ * training; returns the input unchanged otherwise. The mask comes from a counter-based
+ * hash seeded by the generator (the default one when omitted), so it differs from
+ * torch.dropout's mask for the same seed while having the same distribution.
+ */
+export function dropout(
+  input: Tensor,
+  p: number,
+  options: { training?: boolean; generator?: Generator } = {},
+): Tensor {
+  const { training = true, generator } = options;
+  return new Tensor(native.dropout(input.handle, p, training, generator?.handle));
+}
+
+export interface CrossEntropyOptions {
+  reduction?: Reduction;
+  /** Weight of each class, shape [K]. */
+  weight?: Tensor;
+  /** Target class index whose rows are left out of the loss and its mean. */
+  ignoreIndex?: number;
+  /** Share of the target mass spread uniformly over the K classes. */
+  labelSmoothing?: number;
+}
+
+/**
+ * Cross-entropy of logits [N, K] against class indices [N] (int64) or class probabilities
+ * [N, K], with PyTorch's semantics for weights, ignoreIndex and labelSmoothing.
+ */
+export function crossEntropy(
+  input: Tensor,
+  target: Tensor,
+  options: CrossEntropyOptions = {},
+): Tensor {
+  const { reduction = 'mean', weight, ignoreIndex = -100, labelSmoothing = 0 } = options;
+  const out = native.crossEntropy(
+    input.handle,
+    target.handle,
+    weight?.handle,
+    reduction,
+    ignoreIndex,
+    labelSmoothing,
+  );
+  return new Tensor(out);
+}
+
+/** Mean (or summed) squared difference. */
+export function mseLoss(input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
+  return new Tensor(native.mseLoss(input.handle, target.handle, reduction));
+}
+
+/** Binary cross-entropy of sigmoid(input) against targets in [0, 1], computed stably. */
+export function binaryCrossEntropyWithLogits(
+  input: Tensor,
+  target: Tensor,
+  options: { weight?: Tensor; posWeight?: Tensor; reduction?: Reduction } = {},
+): Tensor {
+  const { weight, posWeight, reduction = 'mean' } = options;
+  const out = native.binaryCrossEntropyWithLogits(
+    input.handle,
+    target.handle,
+    weight?.handle,
+    posWeight?.handle,
+    reduction,
+  );
+  return new Tensor(out);
+}
+
+/** Huber loss: squared below delta, linear above. */
+export function huberLoss(
+  input: Tensor,
+  target: Tensor,
+  options: { reduction?: Reduction; delta?: number } = {},
+): Tensor {
+  const { reduction = 'mean', delta = 1 } = options;
+  return new Tensor(native.huberLoss(input.handle, target.handle, reduction, delta));
+}
+
+/** Sampling grid [N, H, W, 2] for the affine maps theta [N, 2, 3] and output size [N, C, H, W]. */
+export function affineGrid(
+  theta: Tensor,
+  size: readonly number[],
+  options: { alignCorners?: boolean } = {},
+): Tensor {
+  return new Tensor(native.affineGrid(theta.handle, size, options.alignCorners ?? false));
+}
+
+export interface GridSampleOptions {
+  mode?: 'bilinear' | 'nearest' | 'bicubic';
+  paddingMode?: 'zeros' | 'border' | 'reflection';
+  alignCorners?: boolean;
+}
+
+/** Samples input [N, C, H, W] at the grid's [N, H', W', 2] coordinates in [-1, 1]. */
+export function gridSample(input: Tensor, grid: Tensor, options: GridSampleOptions = {}) {
+  const { mode = 'bilinear', paddingMode = 'zeros', alignCorners = false } = options;
+  return new Tensor(native.gridSample(input.handle, grid.handle, mode, paddingMode, alignCorners));
+}

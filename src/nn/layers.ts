@@ -1,0 +1,169 @@
+/** The layers the paper's networks use, as torch.nn modules. */
+import type { Generator } from '../tensor/random.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { conv2d, dropout, linear, maxPool2d } from './functional.js';
+import { defaultBias, defaultWeight } from './init.js';
+import { Module } from './module.js';
+
+export interface Conv2dOptions {
+  inChannels: number;
+  outChannels: number;
+  kernelSize: number;
+  stride?: number;
+  padding?: number;
+  bias?: boolean;
+  /** Generator for the initial weights; libtorch's default generator when omitted. */
+  generator?: Generator;
+}
+
+/** 2-D convolution over [N, C, H, W] with a square kernel. */
+export class Conv2d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | undefined;
+  readonly stride: number;
+  readonly padding: number;
+
+  constructor(options: Conv2dOptions) {
+    super();
+    const { inChannels, outChannels, kernelSize, stride = 1, padding = 0 } = options;
+    for (const [name, value] of Object.entries({ inChannels, outChannels, kernelSize, stride })) {
+      requirePositiveInteger(`Conv2d ${name}`, value);
+    }
+    if (!Number.isInteger(padding) || padding < 0) {
+      throw new RangeError(`Conv2d padding must be a non-negative integer, got ${padding}`);
+    }
+    const shape = [outChannels, inChannels, kernelSize, kernelSize];
+    this.weight = this.registerParameter('weight', defaultWeight(shape, options.generator));
+    const fanIn = inChannels * kernelSize * kernelSize;
+    this.bias =
+      options.bias === false
+        ? undefined
+        : this.registerParameter('bias', defaultBias(outChannels, fanIn, options.generator));
+    this.stride = stride;
+    this.padding = padding;
+  }
+
+  forward(input: Tensor): Tensor {
+    return conv2d(input, this.weight, this.bias, { stride: this.stride, padding: this.padding });
+  }
+}
+
+export interface LinearOptions {
+  inFeatures: number;
+  outFeatures: number;
+  bias?: boolean;
+  generator?: Generator;
+}
+
+/** Affine map x Wᵀ + b over the last dimension. */
+export class Linear extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | undefined;
+
+  constructor(options: LinearOptions) {
+    super();
+    const { inFeatures, outFeatures } = options;
+    requirePositiveInteger('Linear inFeatures', inFeatures);
+    requirePositiveInteger('Linear outFeatures', outFeatures);
+    const shape = [outFeatures, inFeatures];
+    this.weight = this.registerParameter('weight', defaultWeight(shape, options.generator));
+    this.bias =
+      options.bias === false
+        ? undefined
+        : this.registerParameter('bias', defaultBias(outFeatures, inFeatures, options.generator));
+  }
+
+  forward(input: Tensor): Tensor {
+    return linear(input, this.weight, this.bias);
+  }
+}
+
+/** Dropout with probability p while training; identity in evaluation mode. */
+export class Dropout extends Module {
+  constructor(
+    readonly p: number,
+    readonly generator?: Generator,
+  ) {
+    super();
+    if (!(p >= 0 && p < 1)) throw new RangeError(`Dropout p must be in [0, 1), got ${p}`);
+  }
+
+  forward(input: Tensor): Tensor {
+    return dropout(input, this.p, { training: this.training, generator: this.generator });
+  }
+}
+
+/**
+ * ReLU. With `inplace`, it overwrites its input, which saves a pass over memory when the
+ * input is a fresh layer output that nothing else reads.
+ */
+export class ReLU extends Module {
+  constructor(readonly inplace = false) {
+    super();
+  }
+
+  forward(input: Tensor): Tensor {
+    return this.inplace ? input.relu_() : input.relu();
+  }
+}
+
+/** Flattens dimensions startDim..endDim, by default all but the batch dimension. */
+export class Flatten extends Module {
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+  ) {
+    super();
+  }
+
+  forward(input: Tensor): Tensor {
+    return input.flatten(this.startDim, this.endDim);
+  }
+}
+
+/** Max pooling with a square window; the stride defaults to the window size. */
+export class MaxPool2d extends Module {
+  constructor(
+    readonly kernelSize: number,
+    readonly stride = kernelSize,
+  ) {
+    super();
+    requirePositiveInteger('MaxPool2d kernelSize', kernelSize);
+    requirePositiveInteger('MaxPool2d stride', stride);
+  }
+
+  forward(input: Tensor): Tensor {
+    return maxPool2d(input, this.kernelSize, { stride: this.stride });
+  }
+}
+
+/** Modules applied in order; children are named "0", "1", ... as in PyTorch. */
+export class Sequential extends Module {
+  readonly layers: readonly Module[];
+
+  constructor(layers: readonly Module[]) {
+    super();
+    this.layers = layers;
+    layers.forEach((layer, index) => this.registerModule(String(index), layer));
+  }
+
+  /**
+   * Runs the layers in order. Intermediate outputs are freed as soon as the next layer
+   * has consumed them; autograd keeps what backward() needs on its own.
+   */
+  forward(input: Tensor): Tensor {
+    let output = input;
+    for (const layer of this.layers) {
+      const next = layer.forward(output);
+      if (output !== input && next !== output) output.dispose();
+      output = next;
+    }
+    return output;
+  }
+}
+
+function requirePositiveInteger(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  }
+}

@@ -1,0 +1,55 @@
+import { native } from '../native/load.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/** An optimiser's state for checkpoints: counters and per-parameter tensors by name. */
+export interface OptimizerState {
+  scalars: Record<string, number>;
+  tensors: Map<string, Tensor>;
+}
+
+/** Base of the optimisers: holds the parameters and a settable learning rate. */
+export abstract class Optimizer {
+  readonly params: readonly Tensor[];
+  /** Learning rate used by the next step(). */
+  lr: number;
+
+  constructor(params: Iterable<Tensor>, lr: number) {
+    this.params = [...params];
+    if (this.params.length === 0) throw new RangeError('optimizer got an empty parameter list');
+    if (!(lr > 0) || !Number.isFinite(lr)) {
+      throw new RangeError(`learning rate must be a positive number, got ${lr}`);
+    }
+    this.lr = lr;
+  }
+
+  /** Drops every parameter's gradient, as zero_grad(set_to_none=True). */
+  zeroGrad(): void {
+    native.zeroGrad(this.params.map((p) => p.handle));
+  }
+
+  /** Updates the parameters in place from their gradients. */
+  abstract step(): void;
+
+  /** The state needed to resume training exactly. */
+  abstract stateDict(): OptimizerState;
+
+  /** Restores a state from stateDict(), copying the tensors. */
+  abstract loadStateDict(state: OptimizerState): void;
+
+  /** Frees the optimiser's own tensors (not the parameters). */
+  abstract dispose(): void;
+}
+
+/** Reads the tensors `prefix.0`, `prefix.1`, ... of a state, one per parameter. */
+export function stateTensors(state: OptimizerState, prefix: string, count: number): Tensor[] {
+  return Array.from({ length: count }, (_, i) => {
+    const tensor = state.tensors.get(`${prefix}.${i}`);
+    if (tensor === undefined) throw new Error(`optimizer state is missing ${prefix}.${i}`);
+    return tensor;
+  });
+}
+
+/** Names the tensors of one kind of state per parameter: `prefix.0`, `prefix.1`, ... */
+export function nameTensors(prefix: string, tensors: readonly Tensor[]): [string, Tensor][] {
+  return tensors.map((tensor, i) => [`${prefix}.${i}`, tensor]);
+}

@@ -1,0 +1,67 @@
+import { native } from '../native/load.js';
+import type { Dtype } from './dtype.js';
+
+function rejectPromise(name: string, result: unknown): void {
+  if (result instanceof Promise) {
+    throw new TypeError(`${name}() needs a synchronous function; it received a Promise`);
+  }
+}
+
+/** Runs `fn` with gradient recording off, as torch.no_grad(). */
+export function noGrad<R>(fn: () => R): R {
+  const previous = native.setGradEnabled(false);
+  try {
+    const result = fn();
+    rejectPromise('noGrad', result);
+    return result;
+  } finally {
+    native.setGradEnabled(previous);
+  }
+}
+
+/** Runs `fn` with gradient recording on, inside a noGrad() scope for example. */
+export function enableGrad<R>(fn: () => R): R {
+  const previous = native.setGradEnabled(true);
+  try {
+    const result = fn();
+    rejectPromise('enableGrad', result);
+    return result;
+  } finally {
+    native.setGradEnabled(previous);
+  }
+}
+
+/**
+ * Runs `fn` in inference mode, as torch.inference_mode(): faster than noGrad(), but
+ * tensors created inside can never enter autograd later.
+ */
+export function inferenceMode<R>(fn: () => R): R {
+  native.enterInferenceMode();
+  try {
+    const result = fn();
+    rejectPromise('inferenceMode', result);
+    return result;
+  } finally {
+    native.exitInferenceMode();
+  }
+}
+
+/** Whether gradient recording is on. */
+export function isGradEnabled(): boolean {
+  return native.isGradEnabled();
+}
+
+/**
+ * Runs `fn` under CPU autocast, as torch.autocast("cpu", dtype): convolutions and linear
+ * layers compute in `dtype` (bfloat16 by default) and return that dtype.
+ */
+export function autocast<R>(fn: () => R, dtype: Dtype = 'bfloat16'): R {
+  const previous = native.setAutocast(true, dtype);
+  try {
+    const result = fn();
+    rejectPromise('autocast', result);
+    return result;
+  } finally {
+    native.setAutocast(previous);
+  }
+}
