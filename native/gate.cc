@@ -67,6 +67,16 @@ Napi::Array ArgumentShapes(const Napi::CallbackInfo& info) {
   return shapes;
 }
 
+// Throws the TypeError for an array argument whose element `index` has the wrong type,
+// naming that element, because "got an array" alone does not say what is wrong.
+[[noreturn]] void ThrowElementTypeError(Napi::Env env, const char* op, const char* name,
+                                        const char* expected, uint32_t index,
+                                        Napi::Value element) {
+  std::string message = std::string(op) + ": argument '" + name + "' must be " + expected +
+                        ", but element " + std::to_string(index) + " is " + Describe(element);
+  throw Napi::TypeError::New(env, message);
+}
+
 }  // namespace
 
 const char* DtypeName(at::ScalarType type) {
@@ -136,7 +146,7 @@ std::vector<at::Tensor> Args::tensorList(size_t i, const char* name) const {
   for (uint32_t j = 0; j < list.Length(); ++j) {
     Napi::Value item = list.Get(j);
     TensorHandle* handle = TensorHandle::FromValue(item);
-    if (handle == nullptr) typeError(i, name, "an array of Tensors");
+    if (handle == nullptr) ThrowElementTypeError(env(), op_, name, "an array of Tensors", j, item);
     if (handle->disposed()) disposedError(name);
     tensors.push_back(handle->tensor());
   }
@@ -188,7 +198,7 @@ std::vector<int64_t> Args::intList(size_t i, const char* name) const {
     double value = item.IsNumber() ? item.As<Napi::Number>().DoubleValue() : NAN;
     if (!std::isfinite(value) || std::trunc(value) != value ||
         std::fabs(value) > kMaxSafeInteger) {
-      typeError(i, name, "an array of integers");
+      ThrowElementTypeError(env(), op_, name, "an array of integers", j, item);
     }
     values.push_back(static_cast<int64_t>(value));
   }

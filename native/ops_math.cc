@@ -155,6 +155,8 @@ struct UnaryEntry {
 const UnaryEntry kUnary[] = {
     {"neg", [](const at::Tensor& t) { return at::neg(t); }},
     {"exp", [](const at::Tensor& t) { return at::exp(t); }},
+    {"cos", [](const at::Tensor& t) { return at::cos(t); }},
+    {"sin", [](const at::Tensor& t) { return at::sin(t); }},
     {"log", [](const at::Tensor& t) { return at::log(t); }},
     {"sqrt", [](const at::Tensor& t) { return at::sqrt(t); }},
     {"abs", [](const at::Tensor& t) { return at::abs(t); }},

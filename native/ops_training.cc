@@ -80,6 +80,15 @@ bool SetAutocast(const Args& args) {
   return previous;
 }
 
+// gradsFinite(params): whether every existing gradient is free of NaN and infinity.
+bool GradsFinite(const Args& args) {
+  for (const at::Tensor& param : args.tensorList(0, "params")) {
+    const at::Tensor& grad = param.grad();
+    if (grad.defined() && !at::isfinite(grad).all().item<bool>()) return false;
+  }
+  return true;
+}
+
 // zeroGrad(params) drops every gradient, as optimizer.zero_grad(set_to_none=True).
 void ZeroGrad(const Args& args) {
   for (at::Tensor param : args.tensorList(0, "params")) param.mutable_grad().reset();
@@ -204,6 +213,7 @@ void RegisterTrainingOps(Napi::Env env, Napi::Object exports) {
   Bind(env, exports, "isInferenceMode", IsInferenceMode);
   Bind(env, exports, "setAutocast", SetAutocast);
   Bind(env, exports, "zeroGrad", ZeroGrad);
+  Bind(env, exports, "gradsFinite", GradsFinite);
   Bind(env, exports, "adamStep", AdamStep);
   Bind(env, exports, "sgdStep", SgdStep);
   Bind(env, exports, "setNumThreads", SetNumThreads);

@@ -105,6 +105,8 @@ export interface NativeAddon {
 
   neg(self: T): T;
   exp(self: T): T;
+  cos(self: T): T;
+  sin(self: T): T;
   log(self: T): T;
   sqrt(self: T): T;
   abs(self: T): T;
@@ -208,6 +210,7 @@ export interface NativeAddon {
   isInferenceMode(): boolean;
   setAutocast(enabled: boolean, dtype?: DtypeName): boolean;
   zeroGrad(params: readonly T[]): void;
+  gradsFinite(params: readonly T[]): boolean;
   adamStep(
     params: readonly T[],
     expAvgs: readonly T[],

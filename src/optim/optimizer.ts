@@ -27,6 +27,11 @@ export abstract class Optimizer {
     native.zeroGrad(this.params.map((p) => p.handle));
   }
 
+  /** Whether every parameter's gradient is free of NaN and infinity. */
+  gradientsFinite(): boolean {
+    return native.gradsFinite(this.params.map((p) => p.handle));
+  }
+
   /** Updates the parameters in place from their gradients. */
   abstract step(): void;
 

@@ -16,7 +16,7 @@ export interface RandomOptions extends CreateOptions {
 }
 
 /** Numbers nested in arrays, one level per dimension. */
-export type NestedNumbers = number | boolean | NestedNumbers[];
+export type NestedNumbers = number | boolean | readonly NestedNumbers[];
 
 function finish(result: Tensor, options: CreateOptions): Tensor {
   if (options.requiresGrad) result.requiresGrad = true;
@@ -113,6 +113,14 @@ export function tensor(
     result = converted;
   }
   return finish(result, options);
+}
+
+/**
+ * Creates a tensor from raw elements in row-major order (the output of toStorage()); the
+ * typed array must be the one that stores `dtype`, a Uint16Array for bfloat16 and float16.
+ */
+export function fromStorage(data: StorageArray, shape: readonly number[], dtype: Dtype): Tensor {
+  return new Tensor(native.fromTypedArray(data, shape, dtype));
 }
 
 export function full(shape: readonly number[], value: number, options: CreateOptions = {}) {

@@ -138,6 +138,14 @@ export class Tensor {
     return native.toTypedArray(this.handle);
   }
 
+  /**
+   * Copies the raw elements in row-major order, bfloat16 and float16 as their bits in a
+   * Uint16Array; fromStorage() reverses it.
+   */
+  toStorage(): StorageArray {
+    return native.toTypedArray(this.handle);
+  }
+
   /** Copies the elements to a flat array of numbers (int64 values above 2^53 lose precision). */
   toArray(): number[] {
     const data = this.toTypedArray();
@@ -236,6 +244,14 @@ export class Tensor {
 
   exp(): Tensor {
     return new Tensor(native.exp(this.handle));
+  }
+
+  cos(): Tensor {
+    return new Tensor(native.cos(this.handle));
+  }
+
+  sin(): Tensor {
+    return new Tensor(native.sin(this.handle));
   }
 
   log(): Tensor {

@@ -1,0 +1,124 @@
+/** Command-line options shared by the commands that train, and their conversion to a config. */
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { resolve } from 'node:path';
+
+import { softFunctionNames } from '../heads/soft.js';
+import {
+  datasetNames,
+  defaultConfig,
+  type DatasetName,
+  type Precision,
+  type TrainConfig,
+} from '../train/config.js';
+
+/** Parses an integer of at least `min`, for commander. */
+export function integerAtLeast(min: number) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (text.trim() === '' || !Number.isInteger(value) || value < min) {
+      throw new InvalidArgumentError(`expected an integer of at least ${min}, got '${text}'`);
+    }
+    return value;
+  };
+}
+
+/** Parses a number in the interval [min, max) or (min, max), for commander. */
+export function numberIn(min: number, max: number, includeMin: boolean) {
+  return (text: string): number => {
+    const value = Number(text);
+    const aboveMin = includeMin ? value >= min : value > min;
+    if (text.trim() === '' || !Number.isFinite(value) || !aboveMin || !(value < max)) {
+      const interval = `${includeMin ? '[' : '('}${min}, ${max})`;
+      throw new InvalidArgumentError(`expected a number in ${interval}, got '${text}'`);
+    }
+    return value;
+  };
+}
+
+/** Parses a comma-separated list, for commander. */
+export function list(text: string): string[] {
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+/** Every head name, without loading libtorch. */
+export function knownHeads(): string[] {
+  return ['ce-none', 'ce-mean', 'ce-sum', ...softFunctionNames().map((name) => `isbe-${name}`)];
+}
+
+/** Adds the options every training command takes, each with its default. */
+export function addTrainingOptions(command: Command): Command {
+  const defaults = defaultConfig();
+  return command
+    .option('--batch-size <n>', 'training batch size', integerAtLeast(1), defaults.batchSize)
+    .option('--lr <rate>', "Adam's learning rate", numberIn(0, 10, false), defaults.lr)
+    .option('--threads <n>', 'libtorch threads; the default is the number of physical cores', integerAtLeast(1), defaults.threads)
+    .option('--blur <mu>', 'μ of the blurred one-hot targets of ISBE heads, in [0, 1)', numberIn(0, 1, true), defaults.blur)
+    .option('--label-smoothing <epsilon>', 'label smoothing ε for every head, in [0, 1)', numberIn(0, 1, true), defaults.labelSmoothing)
+    .option('--no-augment', 'turn off the random rotation (±10°) and shift (±2 px) of training images')
+    .addOption(
+      new Option('--dataset <name>', 'bundled data set to train on')
+        .choices(datasetNames)
+        .default(defaults.dataset),
+    )
+    .option('--data <dir>', 'folder with the four MNIST-format IDX files, instead of --dataset')
+    .option('--limit <n>', 'train on the first n training images only', integerAtLeast(1))
+    .option('--test-limit <n>', 'evaluate on the first n test images only', integerAtLeast(1))
+    .option('--validation-size <n>', 'training images held out for validation (the last ones)', integerAtLeast(1), defaults.validationSize)
+    .addOption(
+      new Option('--precision <kind>', 'arithmetic of the forward pass')
+        .choices(['fp32', 'bf16'])
+        .default(defaults.precision),
+    )
+    .option('--no-channels-last', 'keep the NCHW memory format instead of channels_last')
+    .option('--eval-batch-size <n>', 'batch size of evaluation', integerAtLeast(1), defaults.evalBatchSize)
+    .option('--train-loss-images <n>', 'training images whose loss is reported each epoch (0 for none)', integerAtLeast(0), defaults.trainLossImages)
+    .option('--runs-dir <dir>', 'folder that receives the run folder', 'runs');
+}
+
+/** Parsed values of the shared training options. */
+export interface TrainingOptionValues {
+  batchSize: number;
+  lr: number;
+  threads: number;
+  blur: number;
+  labelSmoothing: number;
+  augment: boolean;
+  dataset: DatasetName;
+  data?: string;
+  limit?: number;
+  testLimit?: number;
+  validationSize: number;
+  precision: Precision;
+  channelsLast: boolean;
+  evalBatchSize: number;
+  trainLossImages: number;
+  runsDir: string;
+}
+
+/** The training settings of the options, without network, head, seed and epochs. */
+export function baseConfig(
+  values: TrainingOptionValues,
+  epochs: number,
+): Omit<TrainConfig, 'net' | 'head' | 'seed'> {
+  return {
+    epochs,
+    batchSize: values.batchSize,
+    lr: values.lr,
+    threads: values.threads,
+    blur: values.blur,
+    labelSmoothing: values.labelSmoothing,
+    augment: values.augment,
+    dataset: values.dataset,
+    dataDir: values.data === undefined ? undefined : resolve(values.data),
+    limit: values.limit,
+    testLimit: values.testLimit,
+    validationSize: values.validationSize,
+    precision: values.precision,
+    channelsLast: values.channelsLast,
+    evalBatchSize: values.evalBatchSize,
+    trainLossImages: values.trainLossImages,
+  };
+}

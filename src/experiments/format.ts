@@ -1,0 +1,78 @@
+/** Markdown and CSV renderings of the tables. */
+import type { Table, TableCell } from './tables.js';
+
+function number(value: number, digits = 2): string {
+  return value.toFixed(digits);
+}
+
+/** "57.12 ± 0.30 [56.37, 57.87] (paper 57.45)", shortened when there is one seed or no paper value. */
+export function formatCell(cell: TableCell | null): string {
+  if (cell === null) return '–';
+  const { ours } = cell;
+  let text = number(ours.mean);
+  if (ours.sd !== null && ours.ci !== null) {
+    text += ` ± ${number(ours.sd)} [${number(ours.ci[0])}, ${number(ours.ci[1])}]`;
+  }
+  if (cell.differsFromZero) text += ' *';
+  if (cell.paper !== null) text += ` (paper ${number(cell.paper)})`;
+  return text;
+}
+
+/** A Markdown table with its title as a heading and a legend. */
+export function tableToMarkdown(table: Table): string {
+  const header = `| ${table.rowHeader} | ${table.columns.join(' | ')} |`;
+  const rule = `|${' --- |'.repeat(table.columns.length + 1)}`;
+  const rows = table.rows.map(
+    (row, i) => `| ${row} | ${(table.cells[i] ?? []).map(formatCell).join(' | ')} |`,
+  );
+  const seeds = Math.max(0, ...table.cells.flat().map((cell) => cell?.ours.n ?? 0));
+  const legend =
+    seeds > 1
+      ? `Mean ± standard deviation [95 % confidence interval] over ${seeds} seeds; ` +
+        '* marks a difference whose interval excludes zero; the paper’s value in brackets.'
+      : 'One seed per cell; the paper’s value in brackets.';
+  return [`### ${table.title}`, '', header, rule, ...rows, '', legend, ''].join('\n');
+}
+
+function csvField(value: string | number | boolean | null): string {
+  if (value === null) return '';
+  const text = String(value);
+  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+export const csvColumns = [
+  'row',
+  'column',
+  'n',
+  'mean',
+  'sd',
+  'ci_low',
+  'ci_high',
+  'differs_from_zero',
+  'paper',
+] as const;
+
+/** The table in long CSV form, one line per cell. */
+export function tableToCsv(table: Table): string {
+  const lines = [csvColumns.join(',')];
+  table.rows.forEach((row, i) => {
+    table.columns.forEach((column, j) => {
+      const cell = table.cells[i]?.[j];
+      if (!cell) return;
+      const { ours } = cell;
+      const fields = [
+        row,
+        column,
+        ours.n,
+        ours.mean,
+        ours.sd,
+        ours.ci?.[0] ?? null,
+        ours.ci?.[1] ?? null,
+        cell.differsFromZero ?? null,
+        cell.paper,
+      ];
+      lines.push(fields.map(csvField).join(','));
+    });
+  });
+  return `${lines.join('\n')}\n`;
+}

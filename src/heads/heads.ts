@@ -1,0 +1,358 @@
+/**
+ * Heads turn a network's raw scores X [N, K] into a training signal. A cross-entropy head
+ * builds the loss graph and backpropagates it. An ISBE head computes the soft error
+ * f(X) − Y° outside autograd and sends it straight back with scores.backward(error).
+ */
+import { native } from '../native/load.js';
+import type { Reduction } from '../nn/functional.js';
+import { crossEntropy } from '../nn/functional.js';
+import { noGrad } from '../tensor/autograd.js';
+import { ones } from '../tensor/creation.js';
+import { tidy } from '../tensor/scope.js';
+import { Tensor } from '../tensor/tensor.js';
+import { getSoftFunction, softFunctionNames, type SoftFunction } from './soft.js';
+import { labelTargets, mapToRange, type TargetOptions } from './targets.js';
+
+/** Options shared by every head. */
+export interface HeadOptions extends TargetOptions {
+  /** Weight of each class, float32 [K], with PyTorch's CrossEntropyLoss semantics. */
+  classWeights?: Tensor;
+  /** Label whose rows are left out of the loss, the error and the mean's denominator. */
+  ignoreIndex?: number;
+}
+
+/** Options of ISBE heads. */
+export interface IsbeHeadOptions extends HeadOptions {
+  /**
+   * Gradient scale: 'sum' sends f(X) − Y° itself (the ISBE unit, and the gradient of
+   * sum-reduced cross-entropy for softmax); 'mean' divides it by the denominator that
+   * CrossEntropyLoss's mean uses (N, or the summed weights of the target classes).
+   */
+  reduction?: 'sum' | 'mean';
+}
+
+/** The forward half of one training step, ready for backward. */
+export interface HeadStep {
+  /** Sum over the batch of the head's training loss (read back from native memory). */
+  lossSum(): number;
+  /** Backpropagates into the network that produced the scores. */
+  backward(): void;
+}
+
+/** A training head: cross-entropy or ISBE. */
+export interface Head {
+  /** Name as used on the command line, for example "ce-mean" or "isbe-sigmoid". */
+  readonly name: string;
+  readonly kind: 'ce' | 'isbe';
+  /** What lossSum() measures. */
+  readonly lossName: string;
+  /**
+   * Runs the head's part of the forward pass on scores [N, K] and a target: int64 labels
+   * [N], or probability rows [N, K].
+   */
+  forward(scores: Tensor, target: Tensor): HeadStep;
+  /** Sum over the batch of the validation loss, outside autograd. */
+  lossSum(scores: Tensor, target: Tensor): number;
+  /** Soft scores for inference: softmax for cross-entropy heads, f for ISBE heads. */
+  softScores(scores: Tensor): Tensor;
+}
+
+/** The ISBE unit's output for one batch. */
+export interface SoftError {
+  /** Y = f(X), [N, K]. */
+  soft: Tensor;
+  /** The gradient sent into the network: f(X) − Y°, weighted and scaled by the options. */
+  error: Tensor;
+  /** ‖f(X) − Y°‖² summed over the batch's rows that are not ignored. */
+  squaredErrorSum: number;
+}
+
+let softmaxTwiceWarned = false;
+
+// Scores that are already probabilities make softmax act on probabilities, which flattens
+// them towards uniform; the usual cause is a softmax layer at the end of the network.
+function warnIfProbabilities(scores: Tensor, headName: string): void {
+  if (softmaxTwiceWarned) return;
+  const looksLikeProbabilities = noGrad(() =>
+    tidy(() => {
+      const inRange = scores.ge(0).all().item() === 1 && scores.le(1).all().item() === 1;
+      if (!inRange) return false;
+      return scores.sum(1).sub(1).abs().max().item() < 1e-4;
+    }),
+  );
+  if (!looksLikeProbabilities) return;
+  softmaxTwiceWarned = true;
+  process.emitWarning(
+    `${headName}: every score row lies in [0, 1] and sums to 1, so the scores look like ` +
+      'probabilities already and softmax is applied twice; remove the softmax at the end of ' +
+      'the network and pass raw scores',
+    { code: 'ISBE_SOFTMAX_TWICE' },
+  );
+}
+
+function isLabels(target: Tensor): boolean {
+  return target.ndim === 1;
+}
+
+function checkTarget(headName: string, scores: Tensor, target: Tensor): void {
+  if (scores.ndim !== 2) {
+    throw new RangeError(`${headName}: scores must have shape [N, K], got [${scores.shape}]`);
+  }
+  const [n, k] = scores.shape as [number, number];
+  const labelsOk = target.ndim === 1 && target.shape[0] === n && target.dtype === 'int64';
+  const rowsOk = target.ndim === 2 && target.shape[0] === n && target.shape[1] === k;
+  if (!labelsOk && !rowsOk) {
+    throw new RangeError(
+      `${headName}: target must be int64 labels [${n}] or probability rows [${n}, ${k}], ` +
+        `got ${target.dtype} [${target.shape}]`,
+    );
+  }
+}
+
+/** Cross-entropy on raw scores, as torch.nn.CrossEntropyLoss with a reduction. */
+export class CrossEntropyHead implements Head {
+  readonly kind = 'ce' as const;
+  readonly lossName = 'cross-entropy';
+  readonly name: string;
+
+  constructor(
+    readonly reduction: Reduction,
+    readonly options: HeadOptions = {},
+  ) {
+    if (options.blur !== undefined) {
+      throw new RangeError('blur applies to ISBE heads; use labelSmoothing for cross-entropy');
+    }
+    this.name = `ce-${reduction}`;
+  }
+
+  forward(scores: Tensor, target: Tensor): HeadStep {
+    checkTarget(this.name, scores, target);
+    warnIfProbabilities(scores, this.name);
+    const loss = this.#loss(scores, target, this.reduction);
+    const rows = scores.shape[0] as number;
+    return {
+      backward: () => {
+        if (this.reduction !== 'none') return loss.backward();
+        const gradient = ones(loss.shape);
+        loss.backward(gradient);
+        gradient.dispose();
+      },
+      lossSum: () => {
+        if (this.reduction === 'mean') return loss.item() * rows;
+        return tidy(() => loss.detach().sum().item());
+      },
+    };
+  }
+
+  lossSum(scores: Tensor, target: Tensor): number {
+    checkTarget(this.name, scores, target);
+    return noGrad(() => tidy(() => this.#loss(scores, target, 'sum').item()));
+  }
+
+  softScores(scores: Tensor): Tensor {
+    return noGrad(() => scores.softmax(1));
+  }
+
+  #loss(scores: Tensor, target: Tensor, reduction: Reduction): Tensor {
+    const { classWeights, ignoreIndex, labelSmoothing } = this.options;
+    return crossEntropy(scores, target, {
+      reduction,
+      weight: classWeights,
+      ignoreIndex,
+      labelSmoothing,
+    });
+  }
+}
+
+/** The ISBE unit: Y = f(X) forward, Y − Y° straight back as the gradient of X. */
+export class IsbeHead implements Head {
+  readonly kind = 'isbe' as const;
+  readonly lossName = 'squared error of soft scores';
+  readonly name: string;
+  readonly soft: SoftFunction;
+
+  constructor(
+    soft: SoftFunction | string,
+    readonly options: IsbeHeadOptions = {},
+  ) {
+    this.soft = typeof soft === 'string' ? getSoftFunction(soft) : soft;
+    this.name = `isbe-${this.soft.name}`;
+  }
+
+  /**
+   * Computes Y = f(X) and the error f(X) − Y° without recording a graph. The paper's
+   * training step is: scores.backward(head.error(scores, labels).error).
+   */
+  error(scores: Tensor, target: Tensor): SoftError {
+    checkTarget(this.name, scores, target);
+    const rows = tidy(() => this.targetRows(scores, target));
+    const base = this.#softError(scores, rows);
+    const weighting = this.#needsWeighting(target);
+    if (!weighting) {
+      rows.dispose();
+      return base;
+    }
+    const error = noGrad(() => tidy(() => this.#weightedError(base, rows, target)));
+    base.error.dispose();
+    rows.dispose();
+    return { ...base, error };
+  }
+
+  forward(scores: Tensor, target: Tensor): HeadStep {
+    if (this.soft.name === 'softmax') warnIfProbabilities(scores, this.name);
+    const { soft, error, squaredErrorSum } = this.error(scores, target);
+    soft.dispose();
+    return {
+      backward: () => scores.backward(error),
+      lossSum: () => squaredErrorSum,
+    };
+  }
+
+  lossSum(scores: Tensor, target: Tensor): number {
+    const { soft, error, squaredErrorSum } = this.error(scores, target);
+    soft.dispose();
+    error.dispose();
+    return squaredErrorSum;
+  }
+
+  softScores(scores: Tensor): Tensor {
+    return noGrad(() => this.soft.apply(scores.detach()));
+  }
+
+  /** Target rows Y° [N, K] in the soft function's range, for labels or probability rows. */
+  targetRows(scores: Tensor, target: Tensor): Tensor {
+    const numClasses = scores.shape[1] as number;
+    if (!isLabels(target)) {
+      this.#checkProbabilities(target);
+      return mapToRange(target, this.soft.range);
+    }
+    const { ignoreIndex } = this.options;
+    const labels = ignoreIndex === undefined ? target : target.clamp(0, numClasses - 1);
+    this.#checkLabels(target, numClasses);
+    return labelTargets(labels, numClasses, this.soft.range, this.options);
+  }
+
+  #softError(scores: Tensor, rows: Tensor): SoftError {
+    const { kernel } = this.soft;
+    if (kernel !== undefined && (scores.dtype === 'float32' || scores.dtype === 'float64')) {
+      const [soft, error, squared] = native.isbeError(scores.handle, rows.handle, kernel);
+      return { soft: new Tensor(soft), error: new Tensor(error), squaredErrorSum: squared };
+    }
+    return noGrad(() => {
+      const soft = this.soft.apply(scores.detach());
+      const error = soft.sub(rows);
+      const squaredErrorSum = tidy(() => error.square().sum().item());
+      return { soft, error, squaredErrorSum };
+    });
+  }
+
+  #needsWeighting(target: Tensor): boolean {
+    const { classWeights, ignoreIndex, reduction = 'sum' } = this.options;
+    const ignoring = ignoreIndex !== undefined && isLabels(target);
+    return classWeights !== undefined || ignoring || reduction === 'mean';
+  }
+
+  // Class weights scale the error as they scale the gradient of the loss that f matches:
+  // softmax gets CrossEntropyLoss's (w·y°) f(x) − w ⊙ y°, elementwise functions get
+  // BCEWithLogitsLoss's per-class w ⊙ (f(x) − y°). Ignored rows get a zero error.
+  #weightedError(base: SoftError, rows: Tensor, target: Tensor): Tensor {
+    const { classWeights, ignoreIndex, reduction = 'sum' } = this.options;
+    let error = base.error;
+    if (classWeights !== undefined) {
+      const probabilities = this.soft.range === 'symmetric' ? rows.add(1).mul(0.5) : rows;
+      if (this.soft.name === 'softmax') {
+        const rowWeight = probabilities.mul(classWeights).sum(1, true);
+        error = base.soft.mul(rowWeight).sub(probabilities.mul(classWeights));
+      } else {
+        error = error.mul(classWeights);
+      }
+    }
+    const keep = this.#keptRows(target, ignoreIndex);
+    if (keep !== undefined) error = error.mul(keep.unsqueeze(1));
+    if (reduction === 'mean') error = error.div(this.#meanDenominator(target, keep));
+    return error === base.error ? error.clone() : error;
+  }
+
+  #keptRows(target: Tensor, ignoreIndex: number | undefined): Tensor | undefined {
+    if (ignoreIndex === undefined || !isLabels(target)) return undefined;
+    return target.ne(ignoreIndex).to('float32');
+  }
+
+  // CrossEntropyLoss's mean divides by the summed weights of the target classes of the
+  // rows kept (by N for probability targets).
+  #meanDenominator(target: Tensor, keep: Tensor | undefined): number {
+    const { classWeights } = this.options;
+    if (!isLabels(target)) return target.shape[0] as number;
+    const numClasses = classWeights?.shape[0] ?? 0;
+    const weights =
+      classWeights === undefined
+        ? (keep ?? ones([target.shape[0] as number]))
+        : classWeights.indexSelect(0, target.clamp(0, numClasses - 1)).mul(keep ?? 1);
+    const denominator = weights.sum().item();
+    if (!(denominator > 0)) {
+      throw new RangeError(`${this.name}: every row of the batch is ignored or has weight 0`);
+    }
+    return denominator;
+  }
+
+  #checkLabels(labels: Tensor, numClasses: number): void {
+    const { ignoreIndex } = this.options;
+    tidy(() => {
+      const valid = labels.ge(0).mul(labels.lt(numClasses));
+      const allowed = ignoreIndex === undefined ? valid : valid.add(labels.eq(ignoreIndex));
+      if (allowed.all().item() !== 1) {
+        const bad = labels.toArray().find((v) => (v < 0 || v >= numClasses) && v !== ignoreIndex);
+        throw new RangeError(`${this.name}: label ${bad} is outside [0, ${numClasses})`);
+      }
+    });
+  }
+
+  // Softmax outputs sum to 1, so a target row that does not would leave an error that can
+  // never reach zero; such rows are rejected. Elementwise functions accept any rows in
+  // [0, 1], which covers multi-label targets.
+  #checkProbabilities(target: Tensor): void {
+    tidy(() => {
+      if (!target.dtype.startsWith('float')) {
+        throw new RangeError(`${this.name}: probability rows must be floating point`);
+      }
+      const inRange = target.ge(0).all().item() === 1 && target.le(1).all().item() === 1;
+      if (!inRange) throw new RangeError(`${this.name}: probability rows must lie in [0, 1]`);
+      if (this.soft.name !== 'softmax') return;
+      const deviation = target.sum(1).sub(1).abs();
+      const worst = deviation.max(0);
+      if (worst.values.item() > 1e-4) {
+        const row = worst.indices.item();
+        const total = target.select(0, row).sum().item();
+        throw new RangeError(
+          `${this.name}: probability row ${row} sums to ${total.toPrecision(6)}, not 1; ` +
+            'softmax outputs sum to 1, so normalise each row, or use an elementwise head ' +
+            'such as isbe-sigmoid for multi-label targets',
+        );
+      }
+    });
+  }
+}
+
+/** Names of the cross-entropy heads. */
+export const crossEntropyHeadNames = ['ce-none', 'ce-mean', 'ce-sum'] as const;
+
+/** Every head name: the three cross-entropy reductions and isbe-<f> for each soft function. */
+export function headNames(): string[] {
+  return [...crossEntropyHeadNames, ...softFunctionNames().map((name) => `isbe-${name}`)];
+}
+
+/** Creates a head from its name, for example "ce-sum" or "isbe-tanh". */
+export function createHead(name: string, options: IsbeHeadOptions = {}): Head {
+  const reductions: Record<string, Reduction> = { 'ce-none': 'none', 'ce-mean': 'mean', 'ce-sum': 'sum' };
+  const reduction = reductions[name];
+  if (reduction !== undefined) {
+    if (options.reduction !== undefined) {
+      throw new RangeError(`${name}: the reduction is part of the head's name`);
+    }
+    return new CrossEntropyHead(reduction, options);
+  }
+  if (name.startsWith('isbe-') && softFunctionNames().includes(name.slice(5))) {
+    return new IsbeHead(name.slice(5), options);
+  }
+  throw new RangeError(`unknown head '${name}'; known heads: ${headNames().join(', ')}`);
+}

@@ -1,0 +1,58 @@
+/**
+ * File writing that never leaves a half-written result: each file is written to a
+ * temporary name in the same folder and renamed into place, which POSIX makes atomic.
+ */
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+let counter = 0;
+
+/** Writes `data` to `path` atomically: readers see the old file or the new one, never a part. */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${counter++}.tmp`);
+  try {
+    writeFileSync(temporary, data);
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+}
+
+/** Writes a value as indented JSON, atomically. */
+export function writeJsonAtomic(path: string, value: unknown): void {
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Writes values as JSON lines, atomically (the whole file is rewritten). */
+export function writeJsonLinesAtomic(path: string, values: readonly unknown[]): void {
+  writeFileAtomic(path, values.map((value) => `${JSON.stringify(value)}\n`).join(''));
+}
+
+/**
+ * Creates a new folder `<parent>/<name>`, or `<name>-2`, `<name>-3`, ... when taken.
+ * mkdir fails when the folder exists, so two processes never get the same folder.
+ */
+export function createUniqueFolder(parent: string, name: string): string {
+  mkdirSync(parent, { recursive: true });
+  for (let attempt = 1; attempt < 10000; attempt++) {
+    const path = join(parent, attempt === 1 ? name : `${name}-${attempt}`);
+    try {
+      mkdirSync(path);
+      return path;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  throw new Error(`cannot create a new folder for ${name} in ${parent}`);
+}
+
+/** A time stamp usable in folder names, for example 2026-12-04T16-05-03. */
+export function folderTimestamp(date = new Date()): string {
+  return date.toISOString().slice(0, 19).replaceAll(':', '-');
+}
+
+/** Creates `<parent>/<timestamp>-<name>`, never one that another process took. */
+export function createRunFolder(parent: string, name: string): string {
+  return createUniqueFolder(parent, `${folderTimestamp()}-${name.replace(/[^\w.-]+/g, '_')}`);
+}

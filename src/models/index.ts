@@ -1,0 +1,4 @@
+/** Network specs, the paper's networks and the builder. */
+export * from './spec.js';
+export * from './networks.js';
+export * from './build.js';

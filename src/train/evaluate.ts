@@ -1,0 +1,66 @@
+import { orderedBatches } from '../data/batches.js';
+import type { ImageSet } from '../data/dataset.js';
+import type { Head } from '../heads/heads.js';
+import type { Module } from '../nn/module.js';
+import { autocast, inferenceMode } from '../tensor/autograd.js';
+import { cat } from '../tensor/creation.js';
+import { tidy } from '../tensor/scope.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { Precision } from './config.js';
+
+export interface EvaluateOptions {
+  batchSize: number;
+  precision: Precision;
+  channelsLast: boolean;
+  /** Also return the predicted class of every image. */
+  predictions?: boolean;
+}
+
+/** Loss, accuracy and optionally predictions of a model on one split. */
+export interface Evaluation {
+  /** Head's validation loss per image. */
+  loss: number;
+  /** % of images whose largest raw score is the true class. */
+  accuracy: number;
+  /** Predicted class of each image, in order, when requested. */
+  predicted?: number[];
+}
+
+/** Runs the model in evaluation and inference mode over a split, in batches. */
+export function evaluate(model: Module, head: Head, set: ImageSet, options: EvaluateOptions) {
+  const wasTraining = model.training;
+  model.eval();
+  let lossSum = 0;
+  let correct = 0;
+  const predictedParts: Tensor[] = [];
+  try {
+    inferenceMode(() => {
+      for (const batch of orderedBatches(set, options.batchSize)) {
+        tidy(() => {
+          const images = options.channelsLast
+            ? batch.images.contiguous('channelsLast')
+            : batch.images;
+          const raw = options.precision === 'bf16' ? autocast(() => model.forward(images)) : model.forward(images);
+          const scores = raw.dtype === 'float32' ? raw : raw.to('float32');
+          const predicted = scores.argmax(1);
+          correct += predicted.eq(batch.labels).sum().item();
+          lossSum += head.lossSum(scores, batch.labels);
+          if (options.predictions) predictedParts.push(predicted.keep());
+          batch.images.dispose();
+          batch.labels.dispose();
+        });
+      }
+    });
+    const count = set.labels.shape[0] as number;
+    const result: Evaluation = { loss: lossSum / count, accuracy: (100 * correct) / count };
+    if (options.predictions) {
+      const all = cat(predictedParts);
+      result.predicted = all.toArray();
+      all.dispose();
+    }
+    return result;
+  } finally {
+    for (const part of predictedParts) part.dispose();
+    model.train(wasTraining);
+  }
+}
