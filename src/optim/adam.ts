@@ -66,13 +66,17 @@ export class Adam extends Optimizer {
 
   loadStateDict(state: OptimizerState): void {
     const step = state.scalars.step ?? 0;
+    const count = this.params.length;
+    const expAvgs = step === 0 ? [] : stateTensors(state, 'expAvg', count);
+    const expAvgSqs = step === 0 ? [] : stateTensors(state, 'expAvgSq', count);
+    // Copy before dispose(), because `state` may hold this optimizer's own tensors.
+    const expAvgCopies = expAvgs.map((t) => t.clone().keep());
+    const expAvgSqCopies = expAvgSqs.map((t) => t.clone().keep());
     this.dispose();
     this.#stepCount = step;
     this.lr = state.scalars.lr ?? this.lr;
-    if (step === 0) return;
-    const count = this.params.length;
-    this.#expAvgs = stateTensors(state, 'expAvg', count).map((t) => t.clone().keep());
-    this.#expAvgSqs = stateTensors(state, 'expAvgSq', count).map((t) => t.clone().keep());
+    this.#expAvgs = expAvgCopies;
+    this.#expAvgSqs = expAvgSqCopies;
   }
 
   dispose(): void {

@@ -55,12 +55,15 @@ export class SGD extends Optimizer {
   }
 
   loadStateDict(state: OptimizerState): void {
+    const step = state.scalars.step ?? 0;
+    const hasBuffers = step > 0 && this.momentum !== 0;
+    const buffers = hasBuffers ? stateTensors(state, 'momentumBuffer', this.params.length) : [];
+    // Copy before dispose(), because `state` may hold this optimizer's own buffers.
+    const copies = buffers.map((t) => t.clone().keep());
     this.dispose();
-    this.#stepCount = state.scalars.step ?? 0;
+    this.#stepCount = step;
     this.lr = state.scalars.lr ?? this.lr;
-    if (this.#stepCount === 0 || this.momentum === 0) return;
-    const buffers = stateTensors(state, 'momentumBuffer', this.params.length);
-    this.#buffers = buffers.map((t) => t.clone().keep());
+    this.#buffers = copies;
   }
 
   dispose(): void {
