@@ -100,63 +100,73 @@ void CheckSameLength(const Args& args, size_t expected, size_t actual, const cha
   }
 }
 
-// adamStep(params, expAvgs, expAvgSqs, step, lr, beta1, beta2, eps, weightDecay) applies
-// one Adam update in place, in the order of PyTorch 1.13's single-tensor Adam.
-void AdamStep(const Args& args) {
+// adamStep(params, expAvgs, expAvgSqs, steps, lr, beta1, beta2, eps, weightDecay) applies
+// one Adam update in place, in the order of PyTorch 1.13's single-tensor Adam. As there,
+// each parameter counts its own steps, and one without a gradient is skipped. Returns the
+// new step counts.
+std::vector<int64_t> AdamStep(const Args& args) {
   std::vector<at::Tensor> params = args.tensorList(0, "params");
   std::vector<at::Tensor> expAvgs = args.tensorList(1, "expAvgs");
   std::vector<at::Tensor> expAvgSqs = args.tensorList(2, "expAvgSqs");
+  std::vector<int64_t> steps = args.intList(3, "steps");
   CheckSameLength(args, params.size(), expAvgs.size(), "expAvgs");
   CheckSameLength(args, params.size(), expAvgSqs.size(), "expAvgSqs");
-  int64_t step = args.integer(3, "step");
+  CheckSameLength(args, params.size(), steps.size(), "steps");
   double lr = args.number(4, "lr");
   double beta1 = args.number(5, "beta1");
   double beta2 = args.number(6, "beta2");
   double eps = args.number(7, "eps");
   double weightDecay = args.number(8, "weightDecay");
-  if (step < 1) args.rangeError("step must be at least 1");
-  double biasCorrection1 = 1 - std::pow(beta1, static_cast<double>(step));
-  double biasCorrection2Sqrt = std::sqrt(1 - std::pow(beta2, static_cast<double>(step)));
   at::NoGradGuard noGrad;
   for (size_t i = 0; i < params.size(); ++i) {
     at::Tensor grad = params[i].grad();
     if (!grad.defined()) continue;
+    if (steps[i] < 0) args.rangeError("steps must not be negative");
+    double step = static_cast<double>(++steps[i]);
+    double biasCorrection1 = 1 - std::pow(beta1, step);
+    double biasCorrection2Sqrt = std::sqrt(1 - std::pow(beta2, step));
     if (weightDecay != 0) grad = grad.add(params[i], weightDecay);
     expAvgs[i].mul_(beta1).add_(grad, 1 - beta1);
     expAvgSqs[i].mul_(beta2).addcmul_(grad, grad, 1 - beta2);
     at::Tensor denominator = (expAvgSqs[i].sqrt() / biasCorrection2Sqrt).add_(eps);
     params[i].addcdiv_(expAvgs[i], denominator, -lr / biasCorrection1);
   }
+  return steps;
 }
 
-// sgdStep(params, buffers, lr, momentum, dampening, weightDecay, nesterov, firstStep)
-// applies one SGD update in place, as PyTorch 1.13's SGD: on the first step each momentum
-// buffer takes the gradient itself, undamped. Without momentum, buffers may be empty.
-void SgdStep(const Args& args) {
+// sgdStep(params, buffers, started, lr, momentum, dampening, weightDecay, nesterov)
+// applies one SGD update in place, as PyTorch 1.13's SGD. started[i] is 1 once parameter
+// i's momentum buffer holds a value; on its first step with a gradient the buffer takes
+// the gradient itself, undamped. Without momentum, buffers may be empty. Returns the new
+// started flags.
+std::vector<int64_t> SgdStep(const Args& args) {
   std::vector<at::Tensor> params = args.tensorList(0, "params");
   std::vector<at::Tensor> buffers = args.tensorList(1, "buffers");
-  double lr = args.number(2, "lr");
-  double momentum = args.number(3, "momentum");
+  std::vector<int64_t> started = args.intList(2, "started");
+  double lr = args.number(3, "lr");
+  double momentum = args.number(4, "momentum");
+  double dampening = args.number(5, "dampening");
+  double weightDecay = args.number(6, "weightDecay");
+  bool nesterov = args.boolean(7, "nesterov");
+  CheckSameLength(args, params.size(), started.size(), "started");
   if (momentum != 0) CheckSameLength(args, params.size(), buffers.size(), "buffers");
-  double dampening = args.number(4, "dampening");
-  double weightDecay = args.number(5, "weightDecay");
-  bool nesterov = args.boolean(6, "nesterov");
-  bool firstStep = args.boolean(7, "firstStep");
   at::NoGradGuard noGrad;
   for (size_t i = 0; i < params.size(); ++i) {
     at::Tensor direction = params[i].grad();
     if (!direction.defined()) continue;
     if (weightDecay != 0) direction = direction.add(params[i], weightDecay);
     if (momentum != 0) {
-      if (firstStep) {
+      if (started[i] == 0) {
         buffers[i].copy_(direction);
       } else {
         buffers[i].mul_(momentum).add_(direction, 1 - dampening);
       }
       direction = nesterov ? direction.add(buffers[i], momentum) : buffers[i];
     }
+    started[i] = 1;
     params[i].add_(direction, -lr);
   }
+  return started;
 }
 
 void SetNumThreads(const Args& args) {

@@ -192,11 +192,49 @@ function ensureTypeScript(force) {
   const stampPath = join(root, 'dist', '.isbe-sources-sha256');
   if (!force && existsSync(stampPath) && readFileSync(stampPath, 'utf8') === hash) return;
   log('compiling TypeScript');
-  rmSync(join(root, 'dist'), { recursive: true, force: true });
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   const result = run(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')]);
   if (!result.ok) fail(`TypeScript compilation failed (${result.reason})`);
   writeFileSync(stampPath, hash);
+}
+
+// One set-up at a time per checkout: a second one (another terminal, a parallel test run)
+// waits, because two native builds or npm installs in one tree corrupt each other. The
+// lock is a folder holding the owner's pid; a lock whose owner died is taken over.
+const lockDir = join(root, '.setup.lock');
+
+function processAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
+
+function acquireLock() {
+  let announced = false;
+  for (;;) {
+    try {
+      mkdirSync(lockDir);
+      writeFileSync(join(lockDir, 'pid'), String(process.pid));
+      return;
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+    }
+    const owner = Number(readStamp(join(lockDir, 'pid')) ?? Number.NaN);
+    if (Number.isInteger(owner) && !processAlive(owner)) {
+      rmSync(lockDir, { recursive: true, force: true });
+      continue;
+    }
+    if (!announced) log(`waiting for another set-up (pid ${owner}) to finish`);
+    announced = true;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+  }
+}
+
+function releaseLock() {
+  rmSync(lockDir, { recursive: true, force: true });
 }
 
 function main() {
@@ -211,6 +249,8 @@ function main() {
   if (process.platform !== 'linux' || !multiarch) {
     fail(`isbe supports Linux on x64 and arm64; this is ${process.platform} ${process.arch}`);
   }
+  acquireLock();
+  process.on('exit', releaseLock);
   ensureSystemPackages(profile);
   checkBlas();
   ensureNodeModules();

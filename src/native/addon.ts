@@ -215,23 +215,23 @@ export interface NativeAddon {
     params: readonly T[],
     expAvgs: readonly T[],
     expAvgSqs: readonly T[],
-    step: number,
+    steps: readonly number[],
     lr: number,
     beta1: number,
     beta2: number,
     eps: number,
     weightDecay: number,
-  ): void;
+  ): number[];
   sgdStep(
     params: readonly T[],
     buffers: readonly T[],
+    started: readonly number[],
     lr: number,
     momentum: number,
     dampening: number,
     weightDecay: number,
     nesterov: boolean,
-    firstStep: boolean,
-  ): void;
+  ): number[];
   setNumThreads(threads: number): void;
   getNumThreads(): number;
   manualSeed(seed: number): void;

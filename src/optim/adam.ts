@@ -1,7 +1,14 @@
 import { native } from '../native/load.js';
 import { zerosLike } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { nameTensors, Optimizer, type OptimizerState, stateTensors } from './optimizer.js';
+import {
+  nameScalars,
+  nameTensors,
+  Optimizer,
+  type OptimizerState,
+  stateScalars,
+  stateTensors,
+} from './optimizer.js';
 
 export interface AdamOptions {
   lr?: number;
@@ -10,50 +17,55 @@ export interface AdamOptions {
   weightDecay?: number;
 }
 
-/** Adam (Kingma and Ba, 2015) with PyTorch 1.13's update order and defaults. */
+/**
+ * Adam (Kingma and Ba, 2015) with PyTorch 1.13's update order and defaults. Each parameter
+ * counts its own steps, so one that gets no gradient for a while is corrected as PyTorch
+ * corrects it.
+ */
 export class Adam extends Optimizer {
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
   readonly weightDecay: number;
   #stepCount = 0;
+  #steps: number[];
   #expAvgs: Tensor[] = [];
   #expAvgSqs: Tensor[] = [];
 
   constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
     super(params, options.lr ?? 1e-3);
     const [beta1, beta2] = options.betas ?? [0.9, 0.999];
-    for (const [name, beta] of [['beta1', beta1], ['beta2', beta2]] as const) {
-      if (!(beta >= 0 && beta < 1)) throw new RangeError(`Adam ${name} must be in [0, 1)`);
-    }
+    if (!(beta1 >= 0 && beta1 < 1)) throw new RangeError(`Adam beta1 must be in [0, 1)`);
+    if (!(beta2 >= 0 && beta2 < 1)) throw new RangeError(`Adam beta2 must be in [0, 1)`);
     this.beta1 = beta1;
     this.beta2 = beta2;
     this.eps = options.eps ?? 1e-8;
     this.weightDecay = options.weightDecay ?? 0;
+    this.#steps = this.params.map(() => 0);
   }
 
-  /** Number of steps taken. */
+  /** Number of step() calls. */
   get stepCount(): number {
     return this.#stepCount;
   }
 
   step(): void {
-    if (this.#stepCount === 0) {
+    if (this.#expAvgs.length === 0) {
       this.#expAvgs = this.params.map((p) => zerosLike(p).keep());
       this.#expAvgSqs = this.params.map((p) => zerosLike(p).keep());
     }
-    this.#stepCount += 1;
-    native.adamStep(
+    this.#steps = native.adamStep(
       this.params.map((p) => p.handle),
       this.#expAvgs.map((t) => t.handle),
       this.#expAvgSqs.map((t) => t.handle),
-      this.#stepCount,
+      this.#steps,
       this.lr,
       this.beta1,
       this.beta2,
       this.eps,
       this.weightDecay,
     );
+    this.#stepCount += 1;
   }
 
   stateDict(): OptimizerState {
@@ -61,22 +73,23 @@ export class Adam extends Optimizer {
       ...nameTensors('expAvg', this.#expAvgs),
       ...nameTensors('expAvgSq', this.#expAvgSqs),
     ]);
-    return { scalars: { step: this.#stepCount, lr: this.lr }, tensors };
+    const scalars = { calls: this.#stepCount, lr: this.lr, ...nameScalars('step', this.#steps) };
+    return { scalars, tensors };
   }
 
   loadStateDict(state: OptimizerState): void {
-    const step = state.scalars.step ?? 0;
     const count = this.params.length;
-    const expAvgs = step === 0 ? [] : stateTensors(state, 'expAvg', count);
-    const expAvgSqs = step === 0 ? [] : stateTensors(state, 'expAvgSq', count);
+    const steps = stateScalars(state, 'step', count);
+    const started = steps.some((step) => step > 0);
     // Copy before dispose(), because `state` may hold this optimizer's own tensors.
-    const expAvgCopies = expAvgs.map((t) => t.clone().keep());
-    const expAvgSqCopies = expAvgSqs.map((t) => t.clone().keep());
+    const expAvgs = started ? stateTensors(state, 'expAvg', count).map((t) => t.clone().keep()) : [];
+    const expAvgSqs = started ? stateTensors(state, 'expAvgSq', count).map((t) => t.clone().keep()) : [];
     this.dispose();
-    this.#stepCount = step;
+    this.#steps = steps;
+    this.#stepCount = state.scalars.calls ?? 0;
     this.lr = state.scalars.lr ?? this.lr;
-    this.#expAvgs = expAvgCopies;
-    this.#expAvgSqs = expAvgSqCopies;
+    this.#expAvgs = expAvgs;
+    this.#expAvgSqs = expAvgSqs;
   }
 
   dispose(): void {

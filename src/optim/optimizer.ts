@@ -58,3 +58,13 @@ export function stateTensors(state: OptimizerState, prefix: string, count: numbe
 export function nameTensors(prefix: string, tensors: readonly Tensor[]): [string, Tensor][] {
   return tensors.map((tensor, i) => [`${prefix}.${i}`, tensor]);
 }
+
+/** Names per-parameter numbers `prefix.0`, `prefix.1`, ... for a state's scalars. */
+export function nameScalars(prefix: string, values: readonly number[]): Record<string, number> {
+  return Object.fromEntries(values.map((value, i) => [`${prefix}.${i}`, value]));
+}
+
+/** Reads per-parameter numbers `prefix.0`, `prefix.1`, ...; missing ones are 0. */
+export function stateScalars(state: OptimizerState, prefix: string, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => state.scalars[`${prefix}.${i}`] ?? 0);
+}

@@ -1,7 +1,14 @@
 import { native } from '../native/load.js';
 import { zerosLike } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { nameTensors, Optimizer, type OptimizerState, stateTensors } from './optimizer.js';
+import {
+  nameScalars,
+  nameTensors,
+  Optimizer,
+  type OptimizerState,
+  stateScalars,
+  stateTensors,
+} from './optimizer.js';
 
 export interface SgdOptions {
   lr: number;
@@ -11,14 +18,17 @@ export interface SgdOptions {
   nesterov?: boolean;
 }
 
-/** Stochastic gradient descent with optional momentum, as PyTorch 1.13's SGD. */
+/**
+ * Stochastic gradient descent with optional momentum, as PyTorch 1.13's SGD: a
+ * parameter's momentum buffer starts as its first gradient, undamped.
+ */
 export class SGD extends Optimizer {
   readonly momentum: number;
   readonly dampening: number;
   readonly weightDecay: number;
   readonly nesterov: boolean;
   #buffers: Tensor[] = [];
-  #stepCount = 0;
+  #started: number[];
 
   constructor(params: Iterable<Tensor>, options: SgdOptions) {
     super(params, options.lr);
@@ -29,41 +39,42 @@ export class SGD extends Optimizer {
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
       throw new RangeError('SGD nesterov needs a positive momentum and zero dampening');
     }
+    this.#started = this.params.map(() => 0);
   }
 
   step(): void {
-    const firstStep = this.#stepCount === 0;
-    if (firstStep && this.momentum !== 0) {
+    if (this.momentum !== 0 && this.#buffers.length === 0) {
       this.#buffers = this.params.map((p) => zerosLike(p).keep());
     }
-    native.sgdStep(
+    this.#started = native.sgdStep(
       this.params.map((p) => p.handle),
       this.#buffers.map((t) => t.handle),
+      this.#started,
       this.lr,
       this.momentum,
       this.dampening,
       this.weightDecay,
       this.nesterov,
-      firstStep,
     );
-    this.#stepCount += 1;
   }
 
   stateDict(): OptimizerState {
     const tensors = new Map(nameTensors('momentumBuffer', this.#buffers));
-    return { scalars: { step: this.#stepCount, lr: this.lr }, tensors };
+    return { scalars: { lr: this.lr, ...nameScalars('started', this.#started) }, tensors };
   }
 
   loadStateDict(state: OptimizerState): void {
-    const step = state.scalars.step ?? 0;
-    const hasBuffers = step > 0 && this.momentum !== 0;
-    const buffers = hasBuffers ? stateTensors(state, 'momentumBuffer', this.params.length) : [];
+    const count = this.params.length;
+    const started = stateScalars(state, 'started', count);
+    const hasBuffers = this.momentum !== 0 && started.some((flag) => flag !== 0);
     // Copy before dispose(), because `state` may hold this optimizer's own buffers.
-    const copies = buffers.map((t) => t.clone().keep());
+    const buffers = hasBuffers
+      ? stateTensors(state, 'momentumBuffer', count).map((t) => t.clone().keep())
+      : [];
     this.dispose();
-    this.#stepCount = step;
+    this.#started = started;
     this.lr = state.scalars.lr ?? this.lr;
-    this.#buffers = copies;
+    this.#buffers = buffers;
   }
 
   dispose(): void {

@@ -192,14 +192,24 @@ export function bernoulli(probabilities: Tensor, options: { generator?: Generato
   return new Tensor(native.bernoulli(probabilities.handle, options.generator?.handle));
 }
 
+// Handles of a list of tensors; a non-tensor element is a TypeError that names it.
+function handlesOf(op: string, tensors: readonly Tensor[]) {
+  if (!Array.isArray(tensors)) throw new TypeError(`${op}: expected an array of Tensors`);
+  return tensors.map((item: unknown, index) => {
+    if (item instanceof Tensor) return item.handle;
+    const got = item === null ? 'null' : typeof item;
+    throw new TypeError(`${op}: element ${index} of 'tensors' must be a Tensor, got ${got}`);
+  });
+}
+
 /** Joins tensors along an existing dimension. */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
-  return new Tensor(native.cat(tensors.map((t) => t.handle), dim));
+  return new Tensor(native.cat(handlesOf('cat', tensors), dim));
 }
 
 /** Joins tensors along a new dimension. */
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
-  return new Tensor(native.stack(tensors.map((t) => t.handle), dim));
+  return new Tensor(native.stack(handlesOf('stack', tensors), dim));
 }
 
 /** Picks from `self` where `condition` is true and from `other` elsewhere. */

@@ -258,7 +258,7 @@ describe('invalid JS arguments', () => {
     // The TS wrapper passes the missing handle of element 1, so the addon receives undefined.
     assert.equal(
       (error as TypeError).message,
-      "cat: argument 'tensors' must be an array of Tensors, but element 1 is undefined",
+      "cat: element 1 of 'tensors' must be a Tensor, got number",
     );
     assertStillComputes();
   });

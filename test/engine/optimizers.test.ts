@@ -121,6 +121,27 @@ describe('Adam', () => {
     assert.notDeepEqual(used.toArray(), [1, 2]);
     optimizer.dispose();
   });
+
+  test('Adam counts steps per parameter', () => {
+    const options = { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
+    using early = parameter([1, 2]);
+    using late = parameter([3, 4]);
+    const optimizer = new optim.Adam([early, late], { lr: options.lr });
+    backwardWith(optimizer, early, [0.5, -0.5]);
+    optimizer.step();
+    // `late` gets its first gradient on the optimiser's second step, so its update is
+    // bias-corrected for step 1, as in PyTorch.
+    optimizer.zeroGrad();
+    tidy(() => {
+      early.mul(tensor(Float64Array.from([0.1, 0.2]))).sum().backward();
+      late.mul(tensor(Float64Array.from([0.3, -0.6]))).sum().backward();
+    });
+    optimizer.step();
+    const expected = [3, 4];
+    adamReferenceStep(expected, [0, 0], [0, 0], [0.3, -0.6], 1, options);
+    assertAllClose(late.toArray(), expected, tight, 'late parameter after its first step');
+    optimizer.dispose();
+  });
 });
 
 describe('SGD', () => {
@@ -180,6 +201,24 @@ describe('SGD', () => {
       });
     }
     assertAllClose(param.toArray(), expected, tight, 'weights after two steps');
+    optimizer.dispose();
+  });
+
+  test('SGD starts each momentum buffer at its first gradient', () => {
+    const [lr, momentum, dampening] = [0.1, 0.9, 0.5];
+    using early = parameter([1, 2]);
+    using late = parameter([3, 4]);
+    const optimizer = new optim.SGD([early, late], { lr, momentum, dampening });
+    backwardWith(optimizer, early, [0.5, -0.5]);
+    optimizer.step();
+    optimizer.zeroGrad();
+    tidy(() => {
+      early.mul(tensor(Float64Array.from([0.1, 0.2]))).sum().backward();
+      late.mul(tensor(Float64Array.from([0.3, -0.6]))).sum().backward();
+    });
+    optimizer.step();
+    // The late buffer takes its first gradient undamped: 3 − 0.1·0.3, 4 + 0.1·0.6.
+    assertAllClose(late.toArray(), [3 - lr * 0.3, 4 + lr * 0.6], tight, 'late parameter');
     optimizer.dispose();
   });
 
