@@ -24,7 +24,9 @@
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
       "cflags_cc": [
         "-std=c++17",
-        "-O2",
+        "-O3",
+        "-march=native",
+        "-fno-math-errno",
         "-fexceptions",
         "-frtti",
         "-Wno-unused-parameter",

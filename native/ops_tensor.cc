@@ -93,6 +93,9 @@ at::Tensor Full(const Args& args) {
   return at::full(shape, args.scalar(1, "value"), Options(args, 2));
 }
 
+// zerosLike(self): zeros with the dtype, device and memory format of self.
+at::Tensor ZerosLike(const Args& args) { return at::zeros_like(args.tensor(0, "self")); }
+
 at::Tensor Arange(const Args& args) {
   return at::arange(args.scalar(0, "start"), args.scalar(1, "end"), args.scalar(2, "step"),
                     Options(args, 3));
@@ -249,6 +252,7 @@ void RegisterTensorOps(Napi::Env env, Napi::Object exports) {
   Bind(env, exports, "toTypedArray", ToTypedArray);
   Bind(env, exports, "item", Item);
   Bind(env, exports, "full", Full);
+  Bind(env, exports, "zerosLike", ZerosLike);
   Bind(env, exports, "arange", Arange);
   Bind(env, exports, "uniform", Uniform);
   Bind(env, exports, "normal", Normal);

@@ -1,10 +1,14 @@
 // Autograd, grad modes, optimiser updates, bf16 autocast and runtime settings.
+#include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
 #include <ATen/autocast_mode.h>
 #include <ATen/core/grad_mode.h>
 #include <c10/core/InferenceMode.h>
 #include <torch/csrc/api/include/torch/version.h>
 
+#include <atomic>
+#include <cmath>
+#include <initializer_list>
 #include <memory>
 #include <thread>
 
@@ -80,11 +84,36 @@ bool SetAutocast(const Args& args) {
   return previous;
 }
 
+// Whether every element of a dense float tensor is finite, in one pass over its memory.
+template <typename T>
+bool AllFinite(const T* data, int64_t n) {
+  std::atomic<bool> finite{true};
+  at::parallel_for(0, n, 1 << 16, [&](int64_t begin, int64_t end) {
+    // x − x is 0 for every finite x and NaN for NaN and ±infinity; unlike std::isfinite,
+    // the comparison vectorises.
+    bool ok = true;
+    for (int64_t i = begin; i < end; ++i) ok &= (data[i] - data[i] == T(0));
+    if (!ok) finite = false;
+  });
+  return finite;
+}
+
 // gradsFinite(params): whether every existing gradient is free of NaN and infinity.
 bool GradsFinite(const Args& args) {
   for (const at::Tensor& param : args.tensorList(0, "params")) {
     const at::Tensor& grad = param.grad();
-    if (grad.defined() && !at::isfinite(grad).all().item<bool>()) return false;
+    if (!grad.defined()) continue;
+    bool dense = grad.device().is_cpu() && grad.is_non_overlapping_and_dense() &&
+                 (grad.scalar_type() == at::kFloat || grad.scalar_type() == at::kDouble);
+    bool finite = true;
+    if (dense) {
+      AT_DISPATCH_FLOATING_TYPES(grad.scalar_type(), "gradsFinite", [&] {
+        finite = AllFinite(grad.data_ptr<scalar_t>(), grad.numel());
+      });
+    } else {
+      finite = at::isfinite(grad).all().item<bool>();
+    }
+    if (!finite) return false;
   }
   return true;
 }
@@ -100,10 +129,59 @@ void CheckSameLength(const Args& args, size_t expected, size_t actual, const cha
   }
 }
 
+// Hyper-parameters of one Adam update of one parameter.
+struct AdamUpdate {
+  double lr, beta1, beta2, eps, weightDecay, biasCorrection1, biasCorrection2Sqrt;
+};
+
+// Whether the fused loop may walk the four tensors as flat arrays: same dtype, same
+// strides, dense, on the CPU.
+bool FlatAndAligned(const at::Tensor& param, std::initializer_list<const at::Tensor*> others) {
+  if (!param.device().is_cpu() || !param.is_non_overlapping_and_dense()) return false;
+  for (const at::Tensor* other : others) {
+    if (other->scalar_type() != param.scalar_type() || !other->strides().equals(param.strides()) ||
+        !other->sizes().equals(param.sizes())) {
+      return false;
+    }
+  }
+  return param.scalar_type() == at::kFloat || param.scalar_type() == at::kDouble;
+}
+
+// One pass over memory instead of the eight of the op-by-op update; the arithmetic and its
+// order follow PyTorch 1.13's single-tensor Adam, in the parameter's dtype.
+template <typename T>
+void FusedAdam(T* p, const T* g, T* m, T* v, int64_t n, const AdamUpdate& u) {
+  const T b1 = u.beta1, b2 = u.beta2, decay = u.weightDecay, eps = u.eps;
+  const T c2 = u.biasCorrection2Sqrt, stepSize = u.lr / u.biasCorrection1;
+  at::parallel_for(0, n, 1 << 14, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      T grad = decay != T(0) ? g[i] + decay * p[i] : g[i];
+      m[i] = m[i] * b1 + grad * (T(1) - b1);
+      v[i] = v[i] * b2 + grad * grad * (T(1) - b2);
+      p[i] -= stepSize * (m[i] / (std::sqrt(v[i]) / c2 + eps));
+    }
+  });
+}
+
+void AdamOne(at::Tensor& param, at::Tensor grad, at::Tensor& expAvg, at::Tensor& expAvgSq,
+             const AdamUpdate& u) {
+  if (FlatAndAligned(param, {&grad, &expAvg, &expAvgSq})) {
+    AT_DISPATCH_FLOATING_TYPES(param.scalar_type(), "adamStep", [&] {
+      FusedAdam(param.data_ptr<scalar_t>(), grad.data_ptr<scalar_t>(),
+                expAvg.data_ptr<scalar_t>(), expAvgSq.data_ptr<scalar_t>(), param.numel(), u);
+    });
+    return;
+  }
+  if (u.weightDecay != 0) grad = grad.add(param, u.weightDecay);
+  expAvg.mul_(u.beta1).add_(grad, 1 - u.beta1);
+  expAvgSq.mul_(u.beta2).addcmul_(grad, grad, 1 - u.beta2);
+  at::Tensor denominator = (expAvgSq.sqrt() / u.biasCorrection2Sqrt).add_(u.eps);
+  param.addcdiv_(expAvg, denominator, -u.lr / u.biasCorrection1);
+}
+
 // adamStep(params, expAvgs, expAvgSqs, steps, lr, beta1, beta2, eps, weightDecay) applies
-// one Adam update in place, in the order of PyTorch 1.13's single-tensor Adam. As there,
-// each parameter counts its own steps, and one without a gradient is skipped. Returns the
-// new step counts.
+// one Adam update in place, as PyTorch 1.13's single-tensor Adam. As there, each parameter
+// counts its own steps, and one without a gradient is skipped. Returns the new step counts.
 std::vector<int64_t> AdamStep(const Args& args) {
   std::vector<at::Tensor> params = args.tensorList(0, "params");
   std::vector<at::Tensor> expAvgs = args.tensorList(1, "expAvgs");
@@ -112,24 +190,17 @@ std::vector<int64_t> AdamStep(const Args& args) {
   CheckSameLength(args, params.size(), expAvgs.size(), "expAvgs");
   CheckSameLength(args, params.size(), expAvgSqs.size(), "expAvgSqs");
   CheckSameLength(args, params.size(), steps.size(), "steps");
-  double lr = args.number(4, "lr");
-  double beta1 = args.number(5, "beta1");
-  double beta2 = args.number(6, "beta2");
-  double eps = args.number(7, "eps");
-  double weightDecay = args.number(8, "weightDecay");
+  AdamUpdate update{args.number(4, "lr"), args.number(5, "beta1"), args.number(6, "beta2"),
+                    args.number(7, "eps"), args.number(8, "weightDecay"), 0, 0};
   at::NoGradGuard noGrad;
   for (size_t i = 0; i < params.size(); ++i) {
     at::Tensor grad = params[i].grad();
     if (!grad.defined()) continue;
     if (steps[i] < 0) args.rangeError("steps must not be negative");
     double step = static_cast<double>(++steps[i]);
-    double biasCorrection1 = 1 - std::pow(beta1, step);
-    double biasCorrection2Sqrt = std::sqrt(1 - std::pow(beta2, step));
-    if (weightDecay != 0) grad = grad.add(params[i], weightDecay);
-    expAvgs[i].mul_(beta1).add_(grad, 1 - beta1);
-    expAvgSqs[i].mul_(beta2).addcmul_(grad, grad, 1 - beta2);
-    at::Tensor denominator = (expAvgSqs[i].sqrt() / biasCorrection2Sqrt).add_(eps);
-    params[i].addcdiv_(expAvgs[i], denominator, -lr / biasCorrection1);
+    update.biasCorrection1 = 1 - std::pow(update.beta1, step);
+    update.biasCorrection2Sqrt = std::sqrt(1 - std::pow(update.beta2, step));
+    AdamOne(params[i], grad, expAvgs[i], expAvgSqs[i], update);
   }
   return steps;
 }

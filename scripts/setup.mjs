@@ -155,6 +155,15 @@ function ensureNodeModules() {
   writeFileSync(stampPath, hash);
 }
 
+function cpuSignature() {
+  try {
+    const info = readFileSync('/proc/cpuinfo', 'utf8');
+    return [/model name\s*:(.*)/, /flags\s*:(.*)/].map((re) => re.exec(info)?.[1] ?? '').join('|');
+  } catch {
+    return process.arch;
+  }
+}
+
 // Node's own headers (Debian and the official tarballs install them beside the binary), so
 // that node-gyp does not try to download them; the machine may have no internet access.
 function nodeHeadersFlag() {
@@ -171,7 +180,8 @@ function ensureAddon(force) {
     join(root, 'binding.gyp'),
     join(root, 'scripts', 'libtorch.mjs'),
   ];
-  const hash = hashFiles(sources, [process.version, layout.root, torchVersion]);
+  // The addon is compiled for this CPU (-march=native), so another CPU model rebuilds it.
+  const hash = hashFiles(sources, [process.version, layout.root, torchVersion, cpuSignature()]);
   const stampPath = join(root, 'build', 'isbe-build.json');
   const addonPath = join(root, 'build', 'Release', 'isbe.node');
   if (!force && existsSync(addonPath) && readStamp(stampPath)?.hash === hash) return;

@@ -68,6 +68,7 @@ export interface NativeAddon {
   toTypedArray(self: T): StorageArray;
   item(self: T): number;
   full(shape: Shape, value: number | boolean, dtype?: DtypeName): T;
+  zerosLike(self: T): T;
   arange(start: number, end: number, step: number, dtype?: DtypeName): T;
   uniform(shape: Shape, low: number, high: number, dtype?: DtypeName, generator?: G): T;
   normal(shape: Shape, mean: number, std: number, dtype?: DtypeName, generator?: G): T;

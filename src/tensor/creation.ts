@@ -135,9 +135,12 @@ export function ones(shape: readonly number[], options: CreateOptions = {}): Ten
   return full(shape, 1, options);
 }
 
-/** Zeros with the shape and dtype of `like`. */
+/** Zeros with the shape, dtype and memory format of `like`. */
 export function zerosLike(like: Tensor, options: CreateOptions = {}): Tensor {
-  return full(like.shape, 0, { dtype: like.dtype, ...options });
+  if (options.dtype !== undefined && options.dtype !== like.dtype) {
+    return full(like.shape, 0, options);
+  }
+  return finish(new Tensor(native.zerosLike(like.handle)), options);
 }
 
 /** Values start, start + step, ... below end; int64 unless a dtype is given. */
