@@ -13,6 +13,18 @@ namespace {
 
 std::atomic<int64_t> liveTensors{0};
 
+// Bytes created or freed since V8 was last told. Telling V8 costs more than a small op,
+// so changes are passed on in steps of at least kReportStep bytes.
+int64_t unreportedBytes = 0;
+constexpr int64_t kReportStep = 1 << 20;
+
+void ReportExternalBytes(Napi::Env env, int64_t delta) {
+  unreportedBytes += delta;
+  if (unreportedBytes < kReportStep && unreportedBytes > -kReportStep) return;
+  Napi::MemoryManagement::AdjustExternalMemory(env, unreportedBytes);
+  unreportedBytes = 0;
+}
+
 // Bytes this handle makes V8 account for. Views share storage, so the figure is an upper
 // bound; it only steers the garbage collector's pace.
 int64_t ExternalBytes(const at::Tensor& tensor) {
@@ -58,14 +70,14 @@ void TensorHandle::Reset(at::Tensor tensor) {
   tensor_ = std::move(tensor);
   liveTensors.fetch_add(1);
   reportedBytes_ = ExternalBytes(tensor_);
-  Napi::MemoryManagement::AdjustExternalMemory(Env(), reportedBytes_);
+  ReportExternalBytes(Env(), reportedBytes_);
 }
 
 void TensorHandle::Release() {
   if (!tensor_.defined()) return;
   tensor_.reset();
   liveTensors.fetch_sub(1);
-  Napi::MemoryManagement::AdjustExternalMemory(Env(), -reportedBytes_);
+  ReportExternalBytes(Env(), -reportedBytes_);
   reportedBytes_ = 0;
 }
 

@@ -197,7 +197,7 @@ function ensureAddon(force) {
 
 function ensureTypeScript(force) {
   const isSource = (path) => path.endsWith('.ts');
-  const sources = ['src', 'test', 'bench'].flatMap((dir) => listFiles(join(root, dir), isSource));
+  const sources = ['src', 'test', 'bench', 'examples'].flatMap((dir) => listFiles(join(root, dir), isSource));
   const hash = hashFiles([...sources, join(root, 'tsconfig.json')]);
   const stampPath = join(root, 'dist', '.isbe-sources-sha256');
   if (!force && existsSync(stampPath) && readFileSync(stampPath, 'utf8') === hash) return;
