@@ -2,6 +2,7 @@ import { native } from '../native/load.js';
 import { zerosLike } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import {
+  copyLikeParams,
   nameScalars,
   nameTensors,
   Optimizer,
@@ -82,8 +83,8 @@ export class Adam extends Optimizer {
     const steps = stateScalars(state, 'step', count);
     const started = steps.some((step) => step > 0);
     // Copy before dispose(), because `state` may hold this optimizer's own tensors.
-    const expAvgs = started ? stateTensors(state, 'expAvg', count).map((t) => t.clone().keep()) : [];
-    const expAvgSqs = started ? stateTensors(state, 'expAvgSq', count).map((t) => t.clone().keep()) : [];
+    const expAvgs = started ? copyLikeParams(this.params, stateTensors(state, 'expAvg', count)) : [];
+    const expAvgSqs = started ? copyLikeParams(this.params, stateTensors(state, 'expAvgSq', count)) : [];
     this.dispose();
     this.#steps = steps;
     this.#stepCount = state.scalars.calls ?? 0;

@@ -1,4 +1,5 @@
 import { native } from '../native/load.js';
+import { zerosLike } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** An optimiser's state for checkpoints: counters and per-parameter tensors by name. */
@@ -67,4 +68,12 @@ export function nameScalars(prefix: string, values: readonly number[]): Record<s
 /** Reads per-parameter numbers `prefix.0`, `prefix.1`, ...; missing ones are 0. */
 export function stateScalars(state: OptimizerState, prefix: string, count: number): number[] {
   return Array.from({ length: count }, (_, i) => state.scalars[`${prefix}.${i}`] ?? 0);
+}
+
+/**
+ * Copies per-parameter state into new tensors laid out like the parameters (channels_last
+ * for convolution weights), so that a restored state updates exactly as the original did.
+ */
+export function copyLikeParams(params: readonly Tensor[], state: readonly Tensor[]): Tensor[] {
+  return state.map((tensor, i) => zerosLike(params[i] as Tensor).copy_(tensor).keep());
 }

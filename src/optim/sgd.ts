@@ -2,6 +2,7 @@ import { native } from '../native/load.js';
 import { zerosLike } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import {
+  copyLikeParams,
   nameScalars,
   nameTensors,
   Optimizer,
@@ -69,7 +70,7 @@ export class SGD extends Optimizer {
     const hasBuffers = this.momentum !== 0 && started.some((flag) => flag !== 0);
     // Copy before dispose(), because `state` may hold this optimizer's own buffers.
     const buffers = hasBuffers
-      ? stateTensors(state, 'momentumBuffer', count).map((t) => t.clone().keep())
+      ? copyLikeParams(this.params, stateTensors(state, 'momentumBuffer', count))
       : [];
     this.dispose();
     this.#started = started;
