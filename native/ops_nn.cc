@@ -214,6 +214,8 @@ Napi::Value IsbeError(const Args& args) {
   at::Tensor target = args.tensor(1, "target");
   Soft soft = SoftFromName(args, 2);
   if (scores.dim() != 2) args.rangeError("scores must have shape [N, K]");
+  // The softmax loop reads the largest score of each row, which does not exist when K = 0.
+  if (scores.size(1) == 0) args.rangeError("scores must have at least one class, got K = 0");
   if (!target.sizes().equals(scores.sizes())) {
     args.rangeError("target must have the shape of the scores");
   }

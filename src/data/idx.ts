@@ -33,8 +33,44 @@ function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-function hex(value: number): string {
-  return `0x${value.toString(16).padStart(8, '0')}`;
+function hex(value: number, digits = 8): string {
+  return `0x${value.toString(16).padStart(digits, '0')}`;
+}
+
+// Element types of the IDX format, by the type code in the third byte of the magic number.
+const idxTypes: Record<number, string> = {
+  0x08: 'unsigned byte',
+  0x09: 'signed byte',
+  0x0b: 'int16',
+  0x0c: 'int32',
+  0x0d: 'float32',
+  0x0e: 'float64',
+};
+
+const redownload = 'download or export it again';
+
+// Explains what a wrong magic number belongs to, which points at the likely mistake.
+function explainMagic(magic: number, kind: IdxKind): string {
+  const other = kind === 'images' ? 'labels' : 'images';
+  if (magic === idxMagic[other]) {
+    return (
+      `it is the magic number of IDX ${other} files, so the images and labels files may be ` +
+      'swapped'
+    );
+  }
+  const typeCode = (magic >>> 8) & 0xff;
+  const type = idxTypes[typeCode];
+  if (magic >>> 16 === 0 && type !== undefined) {
+    if (typeCode !== 0x08) {
+      return (
+        `the file holds ${type} elements (type ${hex(typeCode, 2)}), but only unsigned bytes ` +
+        '(type 0x08) are supported'
+      );
+    }
+    const expectedDims = idxMagic[kind] & 0xff;
+    return `the file has ${magic & 0xff} dimensions where IDX ${kind} files have ${expectedDims}`;
+  }
+  return `the file is not IDX data; check that it is the MNIST ${kind} file`;
 }
 
 /** Decompresses a .gz file and checks that compression and file name agree. */
@@ -59,37 +95,47 @@ function decode(file: string, bytes: Uint8Array): Uint8Array {
     return gunzipSync(bytes);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new IdxFormatError(file, `is damaged gzip data (${reason}); download it again`);
+    throw new IdxFormatError(file, `is damaged gzip data (${reason}); ${redownload}`);
   }
 }
 
 /** Parses IDX bytes of the expected kind, checking the magic number and the exact size. */
 export function parseIdx(file: string, raw: Uint8Array, kind: IdxKind): IdxArray {
   const bytes = decode(file, raw);
-  if (bytes.length < 4) throw new IdxFormatError(file, `is ${bytes.length} bytes, too short for IDX`);
+  if (bytes.length < 4) {
+    throw new IdxFormatError(file, `is ${bytes.length} bytes, too short for IDX; ${redownload}`);
+  }
+
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0);
   if (magic !== idxMagic[kind]) {
-    const other = kind === 'images' ? 'labels' : 'images';
-    const hint = magic === idxMagic[other] ? ` (that is the magic number of ${other})` : '';
     throw new IdxFormatError(
       file,
-      `wrong magic number ${hex(magic)}${hint}; IDX ${kind} files start with ${hex(idxMagic[kind])}`,
+      `wrong magic number ${hex(magic)}, where IDX ${kind} files start with ` +
+        `${hex(idxMagic[kind])}: ${explainMagic(magic, kind)}`,
     );
   }
+
   const ndim = magic & 0xff;
   const headerSize = 4 + 4 * ndim;
-  if (bytes.length < headerSize) throw new IdxFormatError(file, 'is truncated inside its header');
+  if (bytes.length < headerSize) {
+    throw new IdxFormatError(
+      file,
+      `is truncated inside its header (${bytes.length} of ${headerSize} bytes); ${redownload}`,
+    );
+  }
+
   const dims = Array.from({ length: ndim }, (_, i) => view.getUint32(4 + 4 * i));
   const expected = headerSize + dims.reduce((product, size) => product * size, 1);
   if (bytes.length !== expected) {
     const shape = dims.join(' × ');
     const problem =
       bytes.length < expected
-        ? `is truncated: the header promises ${shape} bytes of data (${expected} bytes in all) ` +
-          `but the file has ${bytes.length}`
-        : `has ${bytes.length - expected} bytes after the ${shape} elements its header declares`;
-    throw new IdxFormatError(file, `${problem}; the file is damaged or not IDX`);
+        ? `is truncated: its header declares ${shape} elements, ${expected} bytes with the ` +
+          `header, but the file has ${bytes.length} bytes`
+        : `has ${bytes.length - expected} bytes more than the ${shape} elements its header ` +
+          'declares, so header and data disagree';
+    throw new IdxFormatError(file, `${problem}; ${redownload}`);
   }
   return { dims, data: bytes.subarray(headerSize) };
 }

@@ -68,8 +68,8 @@ function checkLabels(labels: IdxArray, file: string, numClasses: number): void {
   if (index < 0) return;
   const label = labels.data[index] as number;
   throw new DataError(
-    `${file}: label ${label} at index ${index} is outside [0, ${numClasses}); ` +
-      `set the number of classes to at least ${label + 1} or fix the file`,
+    `${file}: label ${label} at index ${index} is outside [0, ${numClasses}), the class ` +
+      `indices of ${numClasses} classes; fix the label file`,
   );
 }
 
@@ -87,7 +87,10 @@ function readPair(dir: string, imagesBase: string, labelsBase: string, numClasse
 export function loadIdxData(options: IdxDataOptions = {}): DataSplits {
   const dir = options.dir ?? bundledMnistDir();
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new DataError(`data folder ${dir} does not exist or is not a folder`);
+    throw new DataError(
+      `data folder ${dir} does not exist or is not a folder; give the folder that holds the ` +
+        `four MNIST IDX files: ${Object.values(mnistFiles).join(', ')}`,
+    );
   }
   const numClasses = options.numClasses ?? 10;
   const train = readPair(dir, mnistFiles.trainImages, mnistFiles.trainLabels, numClasses);

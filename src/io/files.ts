@@ -2,10 +2,13 @@
  * File writing that never leaves a half-written result: each file is written to a
  * temporary name in the same folder and renamed into place, which POSIX makes atomic.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 let counter = 0;
+
+// Temporary names are .<name>.<pid>.<counter>.tmp, unique across processes.
+const temporaryName = /^\..+\.(\d+)\.\d+\.tmp$/;
 
 /** Writes `data` to `path` atomically: readers see the old file or the new one, never a part. */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
@@ -16,6 +19,27 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   } catch (error) {
     rmSync(temporary, { force: true });
     throw error;
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Deletes the temporary files that writeFileAtomic left in `dir` when its process was
+ * killed mid-write. Files of processes still running are left alone.
+ */
+export function removeTemporaryFiles(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    const pid = temporaryName.exec(name)?.[1];
+    if (pid === undefined || processExists(Number(pid))) continue;
+    rmSync(join(dir, name), { force: true });
   }
 }
 

@@ -83,7 +83,9 @@ export function saveSafetensors(
 }
 
 function storageFor(dtype: Dtype, bytes: Uint8Array): StorageArray {
-  const copy = bytes.slice().buffer;
+  // A copy through the Uint8Array constructor: Buffer's slice() shares memory, so its
+  // .buffer would be the whole file (or Node's pool) rather than this tensor's bytes.
+  const copy = new Uint8Array(bytes).buffer;
   switch (dtype) {
     case 'float64':
       return new Float64Array(copy);

@@ -33,7 +33,8 @@ export function buildNetwork(spec: NetworkSpec, options: BuildOptions): Sequenti
           throw new SpecError(
             `${describe(index)}: its ${layer.kernel}×${layer.kernel} kernel does not fit the ` +
               `${height}×${width} feature map; the images (${options.inputShape.join('×')}) are ` +
-              'too small for this network',
+              'too small for this network: use larger images, or a network with fewer or ' +
+              'smaller layers (padded convolutions, written pC…, keep the resolution)',
           );
         }
         modules.push(

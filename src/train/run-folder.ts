@@ -7,12 +7,11 @@
  *   model.safetensors  weights; resume.safetensors: state to resume (see checkpoint.ts)
  * Every file is replaced atomically, so a killed run leaves each file complete.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
 import { writeJsonAtomic, writeJsonLinesAtomic } from '../io/files.js';
-import { libtorchInfo } from '../tensor/runtime.js';
 import { cpuModel } from '../util/system.js';
 import type { TrainConfig } from './config.js';
 import type { EpochMetrics, RunSummary } from './metrics.js';
@@ -36,12 +35,11 @@ export interface RunConfigFile {
   environment: Record<string, string | number>;
 }
 
-/** The software and machine a run used. */
-export function environmentInfo(threads: number): Record<string, string | number> {
-  const torch = libtorchInfo();
+/** The software and machine a run used; `libtorch` is the loaded libtorch's version. */
+export function environmentInfo(threads: number, libtorch: string): Record<string, string | number> {
   return {
     node: process.version,
-    libtorch: torch.loaded,
+    libtorch,
     cpu: cpuModel(),
     threads,
     host: hostname(),
@@ -49,8 +47,12 @@ export function environmentInfo(threads: number): Record<string, string | number
   };
 }
 
-export function writeConfig(dir: string, config: TrainConfig): void {
-  const file: RunConfigFile = { config, environment: environmentInfo(config.threads) };
+export function writeConfig(
+  dir: string,
+  config: TrainConfig,
+  environment: Record<string, string | number>,
+): void {
+  const file: RunConfigFile = { config, environment };
   writeJsonAtomic(join(dir, runFiles.config), file);
 }
 
@@ -75,6 +77,15 @@ function readJson<T>(path: string): T {
   }
 }
 
+/**
+ * Deletes a run folder that has no config.json yet, for a run that failed before it
+ * started. A folder with config.json is kept because it can be resumed.
+ */
+export function removeUnstartedRun(dir: string): void {
+  if (existsSync(join(dir, runFiles.config))) return;
+  rmSync(dir, { recursive: true, force: true });
+}
+
 /** Everything a finished or interrupted run folder holds, read back. */
 export interface RunRecord {
   dir: string;
@@ -88,8 +99,12 @@ export interface RunRecord {
 /** Reads a run folder; a missing summary or predictions file gives null. */
 export function readRun(dir: string): RunRecord {
   const configPath = join(dir, runFiles.config);
+  if (!existsSync(dir)) throw new Error(`run folder ${dir} does not exist`);
   if (!existsSync(configPath)) {
-    throw new Error(`${dir} is not a run folder: it has no ${runFiles.config}`);
+    throw new Error(
+      `${dir} has no ${runFiles.config}, so it is not a run folder or its run never ` +
+        'started; start a new run instead',
+    );
   }
   const { config, environment } = readJson<RunConfigFile>(configPath);
   const epochsPath = join(dir, runFiles.epochs);

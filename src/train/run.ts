@@ -6,9 +6,17 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { DataSplits } from '../data/dataset.js';
+import { removeTemporaryFiles } from '../io/files.js';
 import { loadResumeState, resumeFile, saveModel, saveResumeState } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
-import { writeConfig, writeEpochs, writePredictions, writeSummary } from './run-folder.js';
+import { libtorchInfo } from '../tensor/runtime.js';
+import {
+  environmentInfo,
+  writeConfig,
+  writeEpochs,
+  writePredictions,
+  writeSummary,
+} from './run-folder.js';
 import { type TrainCallbacks, Trainer, type TrainResult } from './trainer.js';
 
 export interface RunOptions {
@@ -18,7 +26,10 @@ export interface RunOptions {
   callbacks?: TrainCallbacks;
   /** Aborting stops the run after the batch in progress and saves a resume state. */
   signal?: AbortSignal;
-  /** Continue from the folder's resume.safetensors instead of starting afresh. */
+  /**
+   * Continue the run in `dir`, whose config.json exists: from its resume.safetensors, or
+   * from the first batch when the run was stopped or killed before it saved one.
+   */
   resume?: boolean;
 }
 
@@ -29,17 +40,17 @@ export async function runTraining(config: TrainConfig, options: RunOptions): Pro
   const stop = () => trainer.stop();
   try {
     if (options.resume) {
-      if (!existsSync(join(dir, resumeFile))) {
-        throw new Error(`${dir} has no ${resumeFile} to resume from; the run never saved one`);
-      }
-      loadResumeState(dir, trainer);
+      removeTemporaryFiles(dir);
+      if (existsSync(join(dir, resumeFile))) loadResumeState(dir, trainer);
     } else {
-      writeConfig(dir, config);
+      writeConfig(dir, config, environmentInfo(config.threads, libtorchInfo().loaded));
     }
     signal?.addEventListener('abort', stop);
     if (signal?.aborted) stop();
     const result = await trainer.run({
       ...options.callbacks,
+      // Epochs first, then the weights and the resume state: a kill between them leaves
+      // a resume state of the epoch before, from which the resumed run redoes the epoch.
       onEpoch: (metrics, current) => {
         writeEpochs(dir, current.progress.finished);
         saveModel(dir, current);
@@ -48,9 +59,11 @@ export async function runTraining(config: TrainConfig, options: RunOptions): Pro
       },
     });
     if (result.stopped) saveResumeState(dir, trainer);
+    // summary.json marks a finished run, so it is written last: a run killed before it
+    // counts as unfinished, and --resume writes both files.
     if (!result.stopped && result.summary !== null && result.predicted !== null) {
-      writeSummary(dir, result.summary);
       writePredictions(dir, { labels: data.test.labels.toArray(), predicted: result.predicted });
+      writeSummary(dir, result.summary);
     }
     return result;
   } finally {
