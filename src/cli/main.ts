@@ -5,8 +5,15 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 
+import { registerCollect } from './commands/collect.js';
+import { registerCompare } from './commands/compare.js';
+import { registerReport } from './commands/report.js';
 import { registerReproduce } from './commands/reproduce.js';
+import { registerStatus } from './commands/status.js';
 import { registerTrain } from './commands/train.js';
+import { registerVerify } from './commands/verify.js';
+import { registerWorker } from './commands/worker.js';
+import { printWarningsOnOneLine } from './warnings.js';
 
 function packageVersion(): string {
   const url = new URL('../../../package.json', import.meta.url);
@@ -23,6 +30,12 @@ function buildProgram(): Command {
     .exitOverride();
   registerTrain(program);
   registerReproduce(program);
+  registerReport(program);
+  registerCompare(program);
+  registerWorker(program);
+  registerStatus(program);
+  registerCollect(program);
+  registerVerify(program);
   return program;
 }
 
@@ -38,6 +51,7 @@ function reportError(error: unknown): void {
   process.exitCode = 1;
 }
 
+printWarningsOnOneLine();
 try {
   await buildProgram().parseAsync(process.argv);
 } catch (error) {

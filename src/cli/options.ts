@@ -2,7 +2,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { resolve } from 'node:path';
 
-import { softFunctionNames } from '../heads/soft.js';
+import { builtinHeadNames } from '../heads/names.js';
 import {
   datasetNames,
   defaultConfig,
@@ -11,12 +11,15 @@ import {
   type TrainConfig,
 } from '../train/config.js';
 
-/** Parses an integer of at least `min`, for commander. */
+/**
+ * Parses an integer of at least `min`, for commander, which reports a failure as
+ * "option '--x <n>' argument 'v' is invalid." followed by the message.
+ */
 export function integerAtLeast(min: number) {
   return (text: string): number => {
     const value = Number(text);
     if (text.trim() === '' || !Number.isInteger(value) || value < min) {
-      throw new InvalidArgumentError(`expected an integer of at least ${min}, got '${text}'`);
+      throw new InvalidArgumentError(`It must be an integer of at least ${min}.`);
     }
     return value;
   };
@@ -29,10 +32,30 @@ export function numberIn(min: number, max: number, includeMin: boolean) {
     const aboveMin = includeMin ? value >= min : value > min;
     if (text.trim() === '' || !Number.isFinite(value) || !aboveMin || !(value < max)) {
       const interval = `${includeMin ? '[' : '('}${min}, ${max})`;
-      throw new InvalidArgumentError(`expected a number in ${interval}, got '${text}'`);
+      throw new InvalidArgumentError(`It must be a number in ${interval}.`);
     }
     return value;
   };
+}
+
+/** Parses an integer of any sign, for commander. */
+export function anyInteger(text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isSafeInteger(value)) {
+    throw new InvalidArgumentError('It must be an integer.');
+  }
+  return value;
+}
+
+/** Parses comma-separated class weights, each a non-negative number, for commander. */
+export function classWeightList(text: string): number[] {
+  const weights = list(text).map(Number);
+  if (weights.length === 0 || weights.some((w) => !Number.isFinite(w) || w < 0)) {
+    throw new InvalidArgumentError(
+      'It must be comma-separated non-negative numbers, one per class.',
+    );
+  }
+  return weights;
 }
 
 /** Parses a comma-separated list, for commander. */
@@ -45,7 +68,7 @@ export function list(text: string): string[] {
 
 /** Every head name, without loading libtorch. */
 export function knownHeads(): string[] {
-  return ['ce-none', 'ce-mean', 'ce-sum', ...softFunctionNames().map((name) => `isbe-${name}`)];
+  return builtinHeadNames();
 }
 
 /** Adds the options every training command takes, each with its default. */
@@ -57,6 +80,25 @@ export function addTrainingOptions(command: Command): Command {
     .option('--threads <n>', 'libtorch threads; the default is the number of physical cores', integerAtLeast(1), defaults.threads)
     .option('--blur <mu>', 'μ of the blurred one-hot targets of ISBE heads, in [0, 1)', numberIn(0, 1, true), defaults.blur)
     .option('--label-smoothing <epsilon>', 'label smoothing ε for every head, in [0, 1)', numberIn(0, 1, true), defaults.labelSmoothing)
+    .option(
+      '--class-weights <list>',
+      'weight of each class, w0,...,wK-1, for every head, as CrossEntropyLoss weighs ' +
+        'classes (default: none)',
+      classWeightList,
+    )
+    .option(
+      '--ignore-index <label>',
+      'leave images of this label out of the loss, the ISBE error and the mean (default: none)',
+      anyInteger,
+    )
+    .addOption(
+      new Option(
+        '--isbe-reduction <kind>',
+        "gradient scale of ISBE heads: sum sends f(X) - Y°, mean divides it as CE's mean does",
+      )
+        .choices(['sum', 'mean'])
+        .default('sum'),
+    )
     .option('--no-augment', 'turn off the random rotation (±10°) and shift (±2 px) of training images')
     .addOption(
       new Option('--dataset <name>', 'bundled data set to train on')
@@ -95,6 +137,9 @@ export interface TrainingOptionValues {
   channelsLast: boolean;
   evalBatchSize: number;
   trainLossImages: number;
+  classWeights?: number[];
+  ignoreIndex?: number;
+  isbeReduction: 'sum' | 'mean';
   runsDir: string;
 }
 
@@ -120,5 +165,8 @@ export function baseConfig(
     channelsLast: values.channelsLast,
     evalBatchSize: values.evalBatchSize,
     trainLossImages: values.trainLossImages,
+    classWeights: values.classWeights,
+    ignoreIndex: values.ignoreIndex,
+    isbeReduction: values.isbeReduction,
   };
 }

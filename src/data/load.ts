@@ -1,5 +1,6 @@
 import type { DatasetName } from '../train/config.js';
 import type { DataSplits } from './dataset.js';
+import { loadFashionMnist } from './fashion.js';
 import { loadIdxData } from './mnist.js';
 
 export interface LoadOptions {
@@ -13,6 +14,10 @@ export interface LoadOptions {
 
 /** Loads a data set by name, or the IDX files of `dataDir`, split for training. */
 export function loadData(options: LoadOptions): DataSplits {
+  if (options.dataDir === undefined && options.dataset === 'fashion-mnist') {
+    const { validationSize, limit } = options;
+    return limitTest(loadFashionMnist({ validationSize, limit }), options.testLimit);
+  }
   const splits = loadIdxData({
     dir: options.dataDir,
     validationSize: options.validationSize,

@@ -1,5 +1,6 @@
 /** Markdown and CSV renderings of the tables. */
-import type { Table, TableCell } from './tables.js';
+import type { Stats } from './stats.js';
+import type { SeedSummary, Table, TableCell } from './tables.js';
 
 function number(value: number, digits = 2): string {
   return value.toFixed(digits);
@@ -75,4 +76,26 @@ export function tableToCsv(table: Table): string {
     });
   });
   return `${lines.join('\n')}\n`;
+}
+
+function formatStats(stats: Stats): string {
+  return formatCell({ ours: stats, paper: null });
+}
+
+/** Formats a seed summary as a Markdown table: one row per seed, then the statistics. */
+export function seedSummaryToMarkdown(summary: SeedSummary): string {
+  const lines = [
+    `### ${summary.net} ${summary.head} over ${summary.seeds.length} seeds`,
+    '',
+    '| seed | α, test accuracy (%) | τ (%) |',
+    '| --- | --- | --- |',
+    ...summary.runs.map(
+      (run) => `| ${run.seed} | ${number(run.testAccuracy)} | ${number(run.tau)} |`,
+    ),
+    `| mean ± sd [95 % CI] | ${formatStats(summary.testAccuracy)} | ${formatStats(summary.tau)} |`,
+    '',
+    'Mean ± sample standard deviation [95 % confidence interval of the mean, Student’s t].',
+    '',
+  ];
+  return lines.join('\n');
 }

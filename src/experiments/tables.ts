@@ -140,3 +140,37 @@ export function paperTables(
     deltaTable(records, 'accuracy', nets, heads),
   ];
 }
+
+/** α and τ of one network and head trained with several seeds. */
+export interface SeedSummary {
+  net: string;
+  head: string;
+  seeds: number[];
+  /** Test accuracy α in %, over the seeds. */
+  testAccuracy: Stats;
+  /** τ in %, over the seeds. */
+  tau: Stats;
+  runs: { seed: number; testAccuracy: number; tau: number; dir: string }[];
+}
+
+/** Mean, standard deviation and 95 % interval of α and τ over finished runs of one config. */
+export function seedSummary(records: readonly RunRecord[]): SeedSummary {
+  const first = records[0];
+  if (first === undefined) throw new RangeError('seedSummary needs at least one finished run');
+  const runs = [...records]
+    .sort((a, b) => a.config.seed - b.config.seed)
+    .map((record) => ({
+      seed: record.config.seed,
+      testAccuracy: metricOf(record, 'accuracy'),
+      tau: metricOf(record, 'tau'),
+      dir: record.dir,
+    }));
+  return {
+    net: first.config.net,
+    head: first.config.head,
+    seeds: runs.map((run) => run.seed),
+    testAccuracy: describe(runs.map((run) => run.testAccuracy)),
+    tau: describe(runs.map((run) => run.tau)),
+    runs,
+  };
+}

@@ -10,6 +10,7 @@ import { noGrad } from '../tensor/autograd.js';
 import { ones } from '../tensor/creation.js';
 import { tidy } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
+import { crossEntropyHeadNames } from './names.js';
 import { getSoftFunction, softFunctionNames, type SoftFunction } from './soft.js';
 import { labelTargets, mapToRange, type TargetOptions } from './targets.js';
 
@@ -53,6 +54,12 @@ export interface Head {
   forward(scores: Tensor, target: Tensor): HeadStep;
   /** Sum over the batch of the validation loss, outside autograd. */
   lossSum(scores: Tensor, target: Tensor): number;
+  /**
+   * Sum over the batch of the matching loss, the convex loss whose gradient with respect
+   * to the scores is the error the head sends back (the loss itself for cross-entropy
+   * heads); null when there is none. Outside autograd.
+   */
+  matchingLossSum(scores: Tensor, target: Tensor): number | null;
   /** Soft scores for inference: softmax for cross-entropy heads, f for ISBE heads. */
   softScores(scores: Tensor): Tensor;
 }
@@ -109,6 +116,45 @@ function checkTarget(headName: string, scores: Tensor, target: Tensor): void {
   }
 }
 
+function checkClassWeights(headName: string, classWeights: Tensor | undefined, k: number): void {
+  if (classWeights === undefined) return;
+  if (classWeights.ndim !== 1 || classWeights.shape[0] !== k) {
+    throw new RangeError(
+      `${headName}: class weights must have shape [${k}], one per class, ` +
+        `got [${classWeights.shape}]`,
+    );
+  }
+  const negative = noGrad(() => tidy(() => classWeights.lt(0).any().item() === 1));
+  if (negative) throw new RangeError(`${headName}: class weights must not be negative`);
+}
+
+/**
+ * The denominator of CrossEntropyLoss's mean: the summed weights of the target classes of
+ * the rows that are not ignored (their count without weights), or N for probability rows.
+ */
+function meanDenominator(
+  headName: string,
+  target: Tensor,
+  options: Pick<HeadOptions, 'classWeights' | 'ignoreIndex'>,
+): number {
+  const { classWeights, ignoreIndex } = options;
+  const rows = target.shape[0] as number;
+  if (!isLabels(target)) return rows;
+  const denominator = noGrad(() =>
+    tidy(() => {
+      const keep = ignoreIndex === undefined ? ones([rows]) : target.ne(ignoreIndex).to('float64');
+      if (classWeights === undefined) return keep.sum().item();
+      const numClasses = classWeights.shape[0] as number;
+      const weights = classWeights.indexSelect(0, target.clamp(0, numClasses - 1));
+      return weights.to('float64').mul(keep).sum().item();
+    }),
+  );
+  if (!(denominator > 0)) {
+    throw new RangeError(`${headName}: every row of the batch is ignored or has weight 0`);
+  }
+  return denominator;
+}
+
 /** Cross-entropy on raw scores, as torch.nn.CrossEntropyLoss with a reduction. */
 export class CrossEntropyHead implements Head {
   readonly kind = 'ce' as const;
@@ -127,9 +173,11 @@ export class CrossEntropyHead implements Head {
 
   forward(scores: Tensor, target: Tensor): HeadStep {
     checkTarget(this.name, scores, target);
+    checkClassWeights(this.name, this.options.classWeights, scores.shape[1] as number);
     warnIfProbabilities(scores, this.name);
     const loss = this.#loss(scores, target, this.reduction);
-    const rows = scores.shape[0] as number;
+    const { classWeights, ignoreIndex } = this.options;
+    const weighted = classWeights !== undefined || ignoreIndex !== undefined;
     return {
       backward: () => {
         if (this.reduction !== 'none') return loss.backward();
@@ -137,16 +185,26 @@ export class CrossEntropyHead implements Head {
         loss.backward(gradient);
         gradient.dispose();
       },
+      // The mean divides by the summed target weights, which is N without weights or
+      // ignored rows; multiplying by that denominator recovers the sum.
       lossSum: () => {
-        if (this.reduction === 'mean') return loss.item() * rows;
-        return tidy(() => loss.detach().sum().item());
+        if (this.reduction !== 'mean') return tidy(() => loss.detach().sum().item());
+        const denominator = weighted
+          ? meanDenominator(this.name, target, this.options)
+          : (scores.shape[0] as number);
+        return loss.item() * denominator;
       },
     };
   }
 
   lossSum(scores: Tensor, target: Tensor): number {
     checkTarget(this.name, scores, target);
+    checkClassWeights(this.name, this.options.classWeights, scores.shape[1] as number);
     return noGrad(() => tidy(() => this.#loss(scores, target, 'sum').item()));
+  }
+
+  matchingLossSum(scores: Tensor, target: Tensor): number {
+    return this.lossSum(scores, target);
   }
 
   softScores(scores: Tensor): Tensor {
@@ -164,7 +222,15 @@ export class CrossEntropyHead implements Head {
   }
 }
 
-/** The ISBE unit: Y = f(X) forward, Y − Y° straight back as the gradient of X. */
+/**
+ * The ISBE unit: Y = f(X) forward, Y − Y° straight back as the gradient of X.
+ *
+ * Targets are int64 labels [N] or probability rows [N, K] in [0, 1]. With softmax, whose
+ * outputs always sum to 1, a row that does not sum to 1 (within 1e−4) is rejected with a
+ * RangeError naming the row, because its error could never reach zero. With softmax,
+ * scores whose rows already look like probabilities raise the ISBE_SOFTMAX_TWICE process
+ * warning, once per process.
+ */
 export class IsbeHead implements Head {
   readonly kind = 'isbe' as const;
   readonly lossName = 'squared error of soft scores';
@@ -177,6 +243,10 @@ export class IsbeHead implements Head {
   ) {
     this.soft = typeof soft === 'string' ? getSoftFunction(soft) : soft;
     this.name = `isbe-${this.soft.name}`;
+    const { reduction } = options;
+    if (reduction !== undefined && reduction !== 'sum' && reduction !== 'mean') {
+      throw new RangeError(`${this.name}: reduction must be 'sum' or 'mean', got '${reduction}'`);
+    }
   }
 
   /**
@@ -185,17 +255,27 @@ export class IsbeHead implements Head {
    */
   error(scores: Tensor, target: Tensor): SoftError {
     checkTarget(this.name, scores, target);
+    checkClassWeights(this.name, this.options.classWeights, scores.shape[1] as number);
     const rows = tidy(() => this.targetRows(scores, target));
     const base = this.#softError(scores, rows);
-    const weighting = this.#needsWeighting(target);
-    if (!weighting) {
+    if (!this.#needsWeighting(target)) {
       rows.dispose();
       return base;
     }
-    const error = noGrad(() => tidy(() => this.#weightedError(base, rows, target)));
+    const weighted = noGrad(() =>
+      tidy(() => {
+        const keep = this.#keptRows(target);
+        const error = this.#weightedError(base, rows, target, keep);
+        const squaredErrorSum =
+          keep === undefined
+            ? base.squaredErrorSum
+            : base.error.square().sum(1).mul(keep).sum().item();
+        return { error, squaredErrorSum };
+      }),
+    );
     base.error.dispose();
     rows.dispose();
-    return { ...base, error };
+    return { soft: base.soft, ...weighted };
   }
 
   forward(scores: Tensor, target: Tensor): HeadStep {
@@ -215,21 +295,66 @@ export class IsbeHead implements Head {
     return squaredErrorSum;
   }
 
+  /**
+   * The matching loss as a scalar that autograd can differentiate: its gradient with
+   * respect to the scores equals error(scores, target).error, with the same class weights,
+   * ignored rows and reduction. Null when f has no matching loss, or none with class
+   * weights (normalize).
+   */
+  matchingLoss(scores: Tensor, target: Tensor): Tensor | null {
+    return this.#matchingLoss(scores, target, this.options.reduction ?? 'sum');
+  }
+
+  matchingLossSum(scores: Tensor, target: Tensor): number | null {
+    return noGrad(() =>
+      tidy(() => this.#matchingLoss(scores.detach(), target, 'sum')?.item() ?? null),
+    );
+  }
+
   softScores(scores: Tensor): Tensor {
     return noGrad(() => this.soft.apply(scores.detach()));
   }
 
-  /** Target rows Y° [N, K] in the soft function's range, for labels or probability rows. */
+  /**
+   * Target rows Y° [N, K] in the soft function's range. Labels become blurred or smoothed
+   * one-hot rows. Probability rows q are used as given, or become (1 − ε) q + ε / K with
+   * label smoothing ε, as CrossEntropyLoss smooths them; blur applies to labels only.
+   */
   targetRows(scores: Tensor, target: Tensor): Tensor {
     const numClasses = scores.shape[1] as number;
+    const dtype = scores.dtype === 'float64' ? 'float64' : 'float32';
     if (!isLabels(target)) {
       this.#checkProbabilities(target);
-      return mapToRange(target, this.soft.range);
+      const epsilon = this.options.labelSmoothing ?? 0;
+      if (epsilon === 0) return mapToRange(target, this.soft.range, dtype);
+      return tidy(() => {
+        const smoothed = target.to(dtype).mul(1 - epsilon).add(epsilon / numClasses);
+        return mapToRange(smoothed, this.soft.range, dtype);
+      });
     }
     const { ignoreIndex } = this.options;
     const labels = ignoreIndex === undefined ? target : target.clamp(0, numClasses - 1);
     this.#checkLabels(target, numClasses);
-    return labelTargets(labels, numClasses, this.soft.range, this.options);
+    return labelTargets(labels, numClasses, this.soft.range, this.options, dtype);
+  }
+
+  #matchingLoss(scores: Tensor, target: Tensor, reduction: 'sum' | 'mean'): Tensor | null {
+    const { matchingLoss } = this.soft;
+    const { classWeights } = this.options;
+    if (matchingLoss === undefined) return null;
+    if (classWeights !== undefined && this.soft.name === 'normalize') return null;
+    checkTarget(this.name, scores, target);
+    checkClassWeights(this.name, classWeights, scores.shape[1] as number);
+    return tidy(() => {
+      const rows = noGrad(() => this.targetRows(scores, target));
+      const weights = classWeights?.to(scores.dtype);
+      let losses = matchingLoss(scores, rows, weights);
+      const keep = this.#keptRows(target);
+      if (keep !== undefined) losses = losses.mul(keep);
+      const total = losses.sum();
+      if (reduction === 'sum') return total;
+      return total.div(meanDenominator(this.name, target, this.options));
+    });
   }
 
   #softError(scores: Tensor, rows: Tensor): SoftError {
@@ -255,8 +380,8 @@ export class IsbeHead implements Head {
   // Class weights scale the error as they scale the gradient of the loss that f matches:
   // softmax gets CrossEntropyLoss's (w·y°) f(x) − w ⊙ y°, elementwise functions get
   // BCEWithLogitsLoss's per-class w ⊙ (f(x) − y°). Ignored rows get a zero error.
-  #weightedError(base: SoftError, rows: Tensor, target: Tensor): Tensor {
-    const { classWeights, ignoreIndex, reduction = 'sum' } = this.options;
+  #weightedError(base: SoftError, rows: Tensor, target: Tensor, keep?: Tensor): Tensor {
+    const { classWeights, reduction = 'sum' } = this.options;
     let error = base.error;
     if (classWeights !== undefined) {
       const probabilities = this.soft.range === 'symmetric' ? rows.add(1).mul(0.5) : rows;
@@ -267,32 +392,15 @@ export class IsbeHead implements Head {
         error = error.mul(classWeights);
       }
     }
-    const keep = this.#keptRows(target, ignoreIndex);
     if (keep !== undefined) error = error.mul(keep.unsqueeze(1));
-    if (reduction === 'mean') error = error.div(this.#meanDenominator(target, keep));
+    if (reduction === 'mean') error = error.div(meanDenominator(this.name, target, this.options));
     return error === base.error ? error.clone() : error;
   }
 
-  #keptRows(target: Tensor, ignoreIndex: number | undefined): Tensor | undefined {
+  #keptRows(target: Tensor): Tensor | undefined {
+    const { ignoreIndex } = this.options;
     if (ignoreIndex === undefined || !isLabels(target)) return undefined;
     return target.ne(ignoreIndex).to('float32');
-  }
-
-  // CrossEntropyLoss's mean divides by the summed weights of the target classes of the
-  // rows kept (by N for probability targets).
-  #meanDenominator(target: Tensor, keep: Tensor | undefined): number {
-    const { classWeights } = this.options;
-    if (!isLabels(target)) return target.shape[0] as number;
-    const numClasses = classWeights?.shape[0] ?? 0;
-    const weights =
-      classWeights === undefined
-        ? (keep ?? ones([target.shape[0] as number]))
-        : classWeights.indexSelect(0, target.clamp(0, numClasses - 1)).mul(keep ?? 1);
-    const denominator = weights.sum().item();
-    if (!(denominator > 0)) {
-      throw new RangeError(`${this.name}: every row of the batch is ignored or has weight 0`);
-    }
-    return denominator;
   }
 
   #checkLabels(labels: Tensor, numClasses: number): void {
@@ -333,8 +441,7 @@ export class IsbeHead implements Head {
   }
 }
 
-/** Names of the cross-entropy heads. */
-export const crossEntropyHeadNames = ['ce-none', 'ce-mean', 'ce-sum'] as const;
+export { crossEntropyHeadNames };
 
 /** Every head name: the three cross-entropy reductions and isbe-<f> for each soft function. */
 export function headNames(): string[] {

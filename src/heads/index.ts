@@ -2,3 +2,4 @@
 export * from './heads.js';
 export * from './soft.js';
 export * from './targets.js';
+export { builtinHeadNames, builtinSoftNames } from './names.js';

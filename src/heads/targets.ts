@@ -31,20 +31,22 @@ export function checkTargetOptions(options: TargetOptions): void {
 }
 
 /**
- * Target rows [N, K] in float32 for int64 labels [N]: blurred (or smoothed) one-hot rows in
- * [0, 1], mapped to 2e − 1 for soft functions whose range is (−1, 1).
+ * Target rows [N, K] (float32 unless `dtype` says otherwise) for int64 labels [N]: blurred
+ * (or smoothed) one-hot rows in [0, 1], mapped to 2e − 1 for soft functions whose range is
+ * (−1, 1).
  */
 export function labelTargets(
   labels: Tensor,
   numClasses: number,
   range: SoftRange,
   options: TargetOptions = {},
+  dtype: 'float32' | 'float64' = 'float32',
 ): Tensor {
   if (numClasses < 2) throw new RangeError(`numClasses must be at least 2, got ${numClasses}`);
   const { on, off } = targetLevels(numClasses, options);
   return noGrad(() =>
     tidy(() => {
-      const rows = labels.oneHot(numClasses).to('float32').mul(on - off).add(off);
+      const rows = labels.oneHot(numClasses).to(dtype).mul(on - off).add(off);
       return range === 'symmetric' ? rows.mul(2).sub(1) : rows;
     }),
   );
@@ -61,7 +63,15 @@ export function targetLevels(numClasses: number, options: TargetOptions = {}) {
   return { on: 1 - blur, off: blur / (numClasses - 1) };
 }
 
-/** Maps probability rows in [0, 1] to a soft function's range. */
-export function mapToRange(probabilities: Tensor, range: SoftRange): Tensor {
-  return range === 'symmetric' ? probabilities.mul(2).sub(1) : probabilities.to('float32');
+/** Maps probability rows in [0, 1] to a soft function's range, as float32 unless `dtype` says. */
+export function mapToRange(
+  probabilities: Tensor,
+  range: SoftRange,
+  dtype: 'float32' | 'float64' = 'float32',
+): Tensor {
+  const rows = probabilities.to(dtype);
+  if (range === 'unit') return rows;
+  const mapped = rows.mul(2).sub(1);
+  rows.dispose();
+  return mapped;
 }

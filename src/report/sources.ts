@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 
-import { type GridConfig, gridFile, readGridConfig, trainingsDir } from '../experiments/grid.js';
+import { type GridConfig, gridFile, readGridConfig, trainingsDir } from '../experiments/grid-folder.js';
 import { readRun, type RunRecord, runFiles } from '../train/run-folder.js';
 
 /** One folder's trainings, read back. */

@@ -4,7 +4,7 @@ import { physicalCores } from '../util/system.js';
 export type Precision = 'fp32' | 'bf16';
 
 /** The data sets the command line can load by name. */
-export const datasetNames = ['mnist'] as const;
+export const datasetNames = ['mnist', 'fashion-mnist'] as const;
 export type DatasetName = (typeof datasetNames)[number];
 
 export interface TrainConfig {
@@ -24,6 +24,15 @@ export interface TrainConfig {
   blur: number;
   /** ε of label smoothing, for CE and ISBE heads alike; 0 for none. */
   labelSmoothing: number;
+  /** Weight of each class, with CrossEntropyLoss's semantics, for every head; absent for none. */
+  classWeights?: number[];
+  /** Label whose images leave the loss, the ISBE error and the mean's denominator. */
+  ignoreIndex?: number;
+  /**
+   * Gradient scale of ISBE heads: 'sum' sends f(X) − Y° (the ISBE unit), 'mean' divides it
+   * as CrossEntropyLoss's mean divides. CE heads take theirs from the head name. Default 'sum'.
+   */
+  isbeReduction?: 'sum' | 'mean';
   /** Random rotation (±10°) and shift (±2 px) of training images. */
   augment: boolean;
   dataset: DatasetName;
@@ -85,6 +94,28 @@ function requireUnitInterval(name: string, value: unknown): void {
   }
 }
 
+function validateTargetOptions(config: TrainConfig): void {
+  const { classWeights, ignoreIndex, isbeReduction } = config;
+  if (classWeights !== undefined) {
+    const valid =
+      Array.isArray(classWeights) &&
+      classWeights.every((w) => typeof w === 'number' && Number.isFinite(w) && w >= 0) &&
+      classWeights.some((w) => w > 0);
+    if (!valid) {
+      throw new ConfigError(
+        'class weights must be non-negative numbers, at least one of them positive, ' +
+          `got ${String(classWeights)}`,
+      );
+    }
+  }
+  if (ignoreIndex !== undefined && !Number.isInteger(ignoreIndex)) {
+    throw new ConfigError(`ignore index must be an integer, got ${String(ignoreIndex)}`);
+  }
+  if (isbeReduction !== undefined && isbeReduction !== 'sum' && isbeReduction !== 'mean') {
+    throw new ConfigError(`ISBE reduction must be sum or mean, got ${String(isbeReduction)}`);
+  }
+}
+
 /** Throws a ConfigError for the first invalid setting. */
 export function validateConfig(config: TrainConfig): void {
   requireInteger('epochs', config.epochs, 1);
@@ -101,6 +132,7 @@ export function validateConfig(config: TrainConfig): void {
   }
   requireUnitInterval('blur (μ)', config.blur);
   requireUnitInterval('label smoothing', config.labelSmoothing);
+  validateTargetOptions(config);
   if (!datasetNames.includes(config.dataset)) {
     throw new ConfigError(`dataset must be one of ${datasetNames.join(', ')}, got ${config.dataset}`);
   }

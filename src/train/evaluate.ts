@@ -20,6 +20,8 @@ export interface EvaluateOptions {
 export interface Evaluation {
   /** Head's validation loss per image. */
   loss: number;
+  /** Head's matching loss per image; null when the head has none. */
+  matchingLoss: number | null;
   /** % of images whose largest raw score is the true class. */
   accuracy: number;
   /** Predicted class of each image, in order, when requested. */
@@ -31,6 +33,7 @@ export function evaluate(model: Module, head: Head, set: ImageSet, options: Eval
   const wasTraining = model.training;
   model.eval();
   let lossSum = 0;
+  let matchingLossSum: number | null = 0;
   let correct = 0;
   const predictedParts: Tensor[] = [];
   try {
@@ -45,6 +48,10 @@ export function evaluate(model: Module, head: Head, set: ImageSet, options: Eval
           const predicted = scores.argmax(1);
           correct += predicted.eq(batch.labels).sum().item();
           lossSum += head.lossSum(scores, batch.labels);
+          if (matchingLossSum !== null) {
+            const batchSum = head.matchingLossSum(scores, batch.labels);
+            matchingLossSum = batchSum === null ? null : matchingLossSum + batchSum;
+          }
           if (options.predictions) predictedParts.push(predicted.keep());
           batch.images.dispose();
           batch.labels.dispose();
@@ -52,7 +59,11 @@ export function evaluate(model: Module, head: Head, set: ImageSet, options: Eval
       }
     });
     const count = set.labels.shape[0] as number;
-    const result: Evaluation = { loss: lossSum / count, accuracy: (100 * correct) / count };
+    const result: Evaluation = {
+      loss: lossSum / count,
+      matchingLoss: matchingLossSum === null ? null : matchingLossSum / count,
+      accuracy: (100 * correct) / count,
+    };
     if (options.predictions) {
       const all = cat(predictedParts);
       result.predicted = all.toArray();

@@ -8,6 +8,14 @@ export interface EpochMetrics {
   /** Loss on a fixed sample of training images after the epoch, in evaluation mode. */
   trainLoss: number | null;
   validationLoss: number;
+  /**
+   * Matching loss per image: the convex loss whose gradient with respect to the scores is
+   * the head's error, which is cross-entropy for CE heads. It is null for heads without
+   * one, and absent from runs written before it was recorded.
+   */
+  validationMatchingLoss?: number | null;
+  /** Matching loss per image on the training sample of trainLoss. */
+  trainMatchingLoss?: number | null;
   validationAccuracy: number;
   testAccuracy: number;
   /** What the losses measure: cross-entropy, or the squared error of soft scores. */
@@ -31,6 +39,8 @@ export interface EpochMetrics {
   stepImagesPerSecond: number;
   /** Resident memory of the process after the epoch, in bytes. */
   residentBytes: number;
+  /** Largest resident memory of the process so far, in bytes. */
+  peakResidentBytes: number;
 }
 
 /** Running sums over the batches of one epoch; saved with a checkpoint to resume mid-epoch. */

@@ -14,13 +14,13 @@ import { resolveNetwork } from '../models/networks.js';
 import type { Sequential } from '../nn/layers.js';
 import { Adam } from '../optim/adam.js';
 import { autocast } from '../tensor/autograd.js';
-import { randperm } from '../tensor/creation.js';
+import { randperm, tensor } from '../tensor/creation.js';
 import { Generator } from '../tensor/random.js';
 import { manualSeed, setNumThreads } from '../tensor/runtime.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { residentBytes } from '../util/system.js';
-import { type TrainConfig, validateConfig } from './config.js';
+import { cpuHasBf16, peakResidentBytes, residentBytes } from '../util/system.js';
+import { ConfigError, type Precision, type TrainConfig, validateConfig } from './config.js';
 import { evaluate } from './evaluate.js';
 import {
   emptyTotals,
@@ -88,6 +88,30 @@ export interface TrainResult {
   predicted: number[] | null;
 }
 
+// bf16 autocast on a CPU without bfloat16 instructions is emulated and slower than fp32.
+function resolvePrecision(requested: Precision): Precision {
+  if (requested !== 'bf16' || cpuHasBf16()) return requested;
+  process.emitWarning(
+    'bf16 was requested but this CPU has no bfloat16 instructions (AVX-512 BF16 or AMX); ' +
+      'training in fp32 instead',
+    { code: 'ISBE_NO_BF16' },
+  );
+  return 'fp32';
+}
+
+// The class weights of the config as float32 [K], checked against the data's classes.
+function classWeightTensor(config: TrainConfig, numClasses: number): Tensor | undefined {
+  const { classWeights } = config;
+  if (classWeights === undefined) return undefined;
+  if (classWeights.length !== numClasses) {
+    throw new ConfigError(
+      `class weights has ${classWeights.length} values but the data set has ${numClasses} ` +
+        'classes; give one weight per class',
+    );
+  }
+  return tensor(classWeights, { dtype: 'float32' }).keep();
+}
+
 function now(): number {
   return performance.now() / 1000;
 }
@@ -106,14 +130,19 @@ export class Trainer {
   /** Draws the dropout masks. */
   readonly dropoutGenerator: Generator;
   progress: TrainProgress;
+  /** The precision in use: bf16 falls back to fp32 on CPUs without native bfloat16. */
+  readonly precision: Precision;
   #stopRequested = false;
   readonly #trainLossSet: ImageSet | null;
+  readonly #classWeights: Tensor | undefined;
 
   constructor(
     readonly config: TrainConfig,
     readonly data: DataSplits,
   ) {
     validateConfig(config);
+    this.#classWeights = classWeightTensor(config, data.numClasses);
+    this.precision = resolvePrecision(config.precision);
     setNumThreads(config.threads);
     // The default generator initialises the weights, in the same order as PyTorch, so a
     // seed gives the same initial weights as torch.manual_seed(seed) and the same layers.
@@ -126,9 +155,13 @@ export class Trainer {
       dropoutGenerator: this.dropoutGenerator,
     });
     if (config.channelsLast) this.model.toMemoryFormat('channelsLast');
+    const isbe = config.head.startsWith('isbe-');
     this.head = createHead(config.head, {
-      blur: config.head.startsWith('isbe-') ? config.blur : undefined,
+      blur: isbe ? config.blur : undefined,
       labelSmoothing: config.labelSmoothing > 0 ? config.labelSmoothing : undefined,
+      classWeights: this.#classWeights,
+      ignoreIndex: config.ignoreIndex,
+      reduction: isbe ? config.isbeReduction : undefined,
     });
     this.optimizer = new Adam(this.model.parameters(), { lr: config.lr });
     const sample = Math.min(config.trainLossImages, setSize(data.train));
@@ -160,6 +193,9 @@ export class Trainer {
       callbacks.onEpoch?.(metrics, this);
       if (this.#stopRequested && !last) return this.#result(true, null);
     }
+    // A run killed after saving its last epoch but before writing its summary resumes
+    // here with no epoch left. Its predictions then come from the restored weights.
+    predicted ??= this.#predictTest();
     return this.#result(false, predicted);
   }
 
@@ -169,6 +205,7 @@ export class Trainer {
     this.optimizer.dispose();
     this.#trainLossSet?.images.dispose();
     this.#trainLossSet?.labels.dispose();
+    this.#classWeights?.dispose();
   }
 
   #result(stopped: boolean, predicted: number[] | null): TrainResult {
@@ -220,8 +257,9 @@ export class Trainer {
     if (config.augment) images = augmentBatch(images, this.dataGenerator);
     if (config.channelsLast) images = images.contiguous('channelsLast');
     const t0 = now();
-    const raw = config.precision === 'bf16' ? autocast(() => model.forward(images)) : model.forward(images);
+    const raw = this.precision === 'bf16' ? autocast(() => model.forward(images)) : model.forward(images);
     const scores = raw.dtype === 'float32' ? raw : raw.to('float32');
+    this.#checkScores(scores);
     const step = head.forward(scores, labels);
     const t1 = now();
     optimizer.zeroGrad();
@@ -237,6 +275,14 @@ export class Trainer {
     totals.optimizerSeconds += t3 - t2;
     totals.lossSum += lossSum;
     totals.images += ids.shape[0] as number;
+  }
+
+  // Catches NaN or infinity where it first shows: a soft function such as sigmoid maps an
+  // infinite score to a finite error, which would hide it from the loss and the gradients.
+  #checkScores(scores: Tensor): void {
+    if (scores.allFinite()) return;
+    const { epoch, nextBatch } = this.progress;
+    throw new DivergenceError(epoch, nextBatch + 1, 'a score');
   }
 
   #checkFinite(lossSum: number): void {
@@ -259,23 +305,38 @@ export class Trainer {
     };
   }
 
+  #predictTest(): number[] | null {
+    if (this.progress.finished.length === 0) return null;
+    const { config, model, head, data } = this;
+    const options = {
+      batchSize: config.evalBatchSize,
+      precision: this.precision,
+      channelsLast: config.channelsLast,
+      predictions: true,
+    };
+    return evaluate(model, head, data.test, options).predicted ?? null;
+  }
+
   #finishEpoch(last: boolean): { metrics: EpochMetrics; predictions?: number[] } {
     const { config, data, model, head } = this;
     const started = now();
     const options = {
       batchSize: config.evalBatchSize,
-      precision: config.precision,
+      precision: this.precision,
       channelsLast: config.channelsLast,
     };
     const validation = evaluate(model, head, data.validation, options);
     const test = evaluate(model, head, data.test, { ...options, predictions: last });
-    const trainLoss = this.#trainLossSet ? evaluate(model, head, this.#trainLossSet, options).loss : null;
+    const trainSet = this.#trainLossSet;
+    const trainEvaluation = trainSet ? evaluate(model, head, trainSet, options) : null;
     const t = this.progress.totals;
     const metrics: EpochMetrics = {
       epoch: this.progress.epoch,
       progressiveLoss: t.lossSum / t.images,
-      trainLoss,
+      trainLoss: trainEvaluation?.loss ?? null,
       validationLoss: validation.loss,
+      validationMatchingLoss: validation.matchingLoss,
+      trainMatchingLoss: trainEvaluation?.matchingLoss ?? null,
       validationAccuracy: validation.accuracy,
       testAccuracy: test.accuracy,
       lossName: head.lossName,
@@ -290,6 +351,7 @@ export class Trainer {
       imagesPerSecond: t.images / t.trainSeconds,
       stepImagesPerSecond: t.images / (t.forwardSeconds + t.backwardSeconds),
       residentBytes: residentBytes(),
+      peakResidentBytes: peakResidentBytes(),
     };
     return { metrics, predictions: test.predicted };
   }

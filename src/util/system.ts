@@ -40,3 +40,8 @@ export function cpuHasBf16(): boolean {
 export function residentBytes(): number {
   return process.memoryUsage.rss();
 }
+
+/** Largest resident set size this process has had, in bytes. */
+export function peakResidentBytes(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}
