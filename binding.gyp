@@ -4,18 +4,22 @@
       "target_name": "isbe",
       "sources": [
         "native/addon.cc",
+        "native/flatten.cc",
         "native/gate.cc",
         "native/handle.cc",
         "native/ops_math.cc",
         "native/ops_nn.cc",
         "native/ops_tensor.cc",
-        "native/ops_training.cc"
+        "native/ops_training.cc",
+        "native/profiler.cc",
+        "native/winograd.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!@(node scripts/libtorch.mjs includes)"
       ],
       "defines": [
+        "<!@(node scripts/libtorch.mjs defines)",
         "NAPI_VERSION=8",
         "NODE_ADDON_API_CPP_EXCEPTIONS",
         "NODE_ADDON_API_DISABLE_DEPRECATED"

@@ -53,6 +53,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterMathOps(env, exports);
   RegisterNnOps(env, exports);
   RegisterTrainingOps(env, exports);
+  RegisterProfilerOps(env, exports);
+  RegisterWinogradOps(env, exports);
+  RegisterFlattenOps(env, exports);
   return exports;
 }
 

@@ -107,5 +107,8 @@ void RegisterTensorOps(Napi::Env env, Napi::Object exports);
 void RegisterMathOps(Napi::Env env, Napi::Object exports);
 void RegisterNnOps(Napi::Env env, Napi::Object exports);
 void RegisterTrainingOps(Napi::Env env, Napi::Object exports);
+void RegisterProfilerOps(Napi::Env env, Napi::Object exports);
+void RegisterWinogradOps(Napi::Env env, Napi::Object exports);
+void RegisterFlattenOps(Napi::Env env, Napi::Object exports);
 
 }  // namespace isbe

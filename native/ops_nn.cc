@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "gate.h"
+#include "winograd.h"
 
 namespace isbe {
 namespace {
@@ -27,12 +28,20 @@ std::vector<int64_t> Pair(const Args& args, size_t i, const char* name) {
   return values;
 }
 
-// conv2d(input, weight, bias?, stride, padding, dilation, groups); input [N, C, H, W].
+// conv2d(input, weight, bias?, stride, padding, dilation, groups, algorithm?); input
+// [N, C, H, W]. algorithm "auto" lets eligible convolutions use Winograd (winograd.h);
+// "direct", the default, is libtorch's convolution.
 at::Tensor Conv2d(const Args& args) {
-  return at::conv2d(args.tensor(0, "input"), args.tensor(1, "weight"),
-                    args.optionalTensor(2, "bias"), Pair(args, 3, "stride"),
-                    Pair(args, 4, "padding"), Pair(args, 5, "dilation"),
-                    args.integer(6, "groups"));
+  const at::Tensor& input = args.tensor(0, "input");
+  const at::Tensor& weight = args.tensor(1, "weight");
+  c10::optional<at::Tensor> bias = args.optionalTensor(2, "bias");
+  std::vector<int64_t> stride = Pair(args, 3, "stride"), padding = Pair(args, 4, "padding");
+  std::vector<int64_t> dilation = Pair(args, 5, "dilation");
+  int64_t groups = args.integer(6, "groups");
+  std::string algorithm = args.has(7) ? args.string(7, "algorithm") : "direct";
+  if (algorithm == "auto") return Conv2dAuto(input, weight, bias, stride, padding, dilation, groups);
+  if (algorithm != "direct") args.rangeError("unknown algorithm '" + algorithm + "'; expected auto or direct");
+  return at::conv2d(input, weight, bias, stride, padding, dilation, groups);
 }
 
 at::Tensor Linear(const Args& args) {

@@ -149,6 +149,15 @@ at::Tensor Contiguous(const Args& args) {
   return args.tensor(0, "self").contiguous(args.memoryFormat(1, "memoryFormat"));
 }
 
+// toMemoryFormat(self, format) lays self out in `format` as torch.Tensor.to(memory_format=)
+// does: unlike contiguous(), it also rewrites the strides of a tensor that is dense in both
+// formats (a size-1 channel dimension), so libtorch picks the same kernels for it.
+at::Tensor ToMemoryFormat(const Args& args) {
+  const at::Tensor& self = args.tensor(0, "self");
+  return self.to(self.options(), /*non_blocking=*/false, /*copy=*/false,
+                 args.memoryFormat(1, "memoryFormat"));
+}
+
 at::Tensor Clone(const Args& args) {
   at::MemoryFormat format =
       args.has(1) ? args.memoryFormat(1, "memoryFormat") : at::MemoryFormat::Preserve;
@@ -265,6 +274,7 @@ void RegisterTensorOps(Napi::Env env, Napi::Object exports) {
   Bind(env, exports, "device", Device);
   Bind(env, exports, "isContiguous", IsContiguous);
   Bind(env, exports, "contiguous", Contiguous);
+  Bind(env, exports, "toMemoryFormat", ToMemoryFormat);
   Bind(env, exports, "clone", Clone);
   Bind(env, exports, "toDtype", ToDtype);
   Bind(env, exports, "toDevice", ToDevice);

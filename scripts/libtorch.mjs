@@ -24,7 +24,16 @@ export function libtorchLayout(root = process.env.LIBTORCH) {
 }
 
 function baseLibs() {
-  return ['-ltorch', '-ltorch_cpu', '-lc10'];
+  return ['-ltorch', '-ltorch_cpu', '-lc10', ...(dnnlAvailable() ? ['-ldnnl'] : [])];
+}
+
+/**
+ * Whether the oneDNN headers are installed (Debian's libdnnl-dev) for Debian's libtorch,
+ * which loads that same oneDNN. Another libtorch carries its own copy of oneDNN, so the
+ * addon then does without oneDNN's Winograd convolutions.
+ */
+export function dnnlAvailable(root = process.env.LIBTORCH) {
+  return !root && existsSync('/usr/include/oneapi/dnnl/dnnl.hpp');
 }
 
 // The CUDA libraries register their kernels from static constructors, so the linker
@@ -50,7 +59,7 @@ export function libtorchHeaderVersion(layout = libtorchLayout()) {
   return null;
 }
 
-// Prints one kind of gyp flags: `node scripts/libtorch.mjs includes|ldflags|libs`.
+// Prints one kind of gyp flags: `node scripts/libtorch.mjs includes|ldflags|libs|defines`.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const layout = libtorchLayout();
   const kind = process.argv[2];
@@ -58,8 +67,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   else if (kind === 'ldflags') {
     console.log(layout.libDir ? `-L${layout.libDir} -Wl,-rpath,${layout.libDir}` : '');
   } else if (kind === 'libs') console.log(layout.libs.join(' '));
+  else if (kind === 'defines') console.log(dnnlAvailable() ? 'ISBE_WITH_DNNL' : '');
   else {
-    console.error('usage: node scripts/libtorch.mjs includes|ldflags|libs');
+    console.error('usage: node scripts/libtorch.mjs includes|ldflags|libs|defines');
     process.exit(2);
   }
 }

@@ -24,6 +24,7 @@ const aptListsMaxAgeMs = 24 * 3600 * 1000;
 // Each Debian package with a file whose presence shows it is installed.
 const packageFiles = {
   'libtorch-dev': '/usr/include/torch/csrc/api/include/torch/version.h',
+  'libdnnl-dev': '/usr/include/oneapi/dnnl/dnnl.hpp',
   'libopenblas0-openmp': `${libDir}/openblas-openmp/libblas.so.3`,
   chromium: '/usr/bin/chromium',
   'redis-server': '/usr/bin/redis-server',
@@ -31,11 +32,12 @@ const packageFiles = {
 };
 
 // The packages each command needs: tests drive a browser and a Redis server, and the
-// benchmark runs the PyTorch reference trainer.
+// benchmark runs the PyTorch reference trainer. libdnnl-dev adds the headers of the oneDNN
+// that Debian's libtorch already loads, for the addon's Winograd convolutions.
 const profiles = {
-  start: ['libtorch-dev', 'libopenblas0-openmp'],
-  test: ['libtorch-dev', 'libopenblas0-openmp', 'chromium', 'redis-server'],
-  bench: ['libtorch-dev', 'libopenblas0-openmp', 'python3-torch'],
+  start: ['libtorch-dev', 'libdnnl-dev', 'libopenblas0-openmp'],
+  test: ['libtorch-dev', 'libdnnl-dev', 'libopenblas0-openmp', 'chromium', 'redis-server'],
+  bench: ['libtorch-dev', 'libdnnl-dev', 'libopenblas0-openmp', 'python3-torch'],
 };
 
 function log(message) {
@@ -110,7 +112,7 @@ function ensureSystemPackages(profile) {
     if (libtorchHeaderVersion(layout) === null) {
       fail(`LIBTORCH=${layout.root} does not contain libtorch headers (include/torch/...)`);
     }
-    wanted = wanted.filter((name) => name !== 'libtorch-dev');
+    wanted = wanted.filter((name) => name !== 'libtorch-dev' && name !== 'libdnnl-dev');
   }
   const missing = wanted.filter((name) => !existsSync(packageFiles[name]));
   if (missing.length === 0) return;

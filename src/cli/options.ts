@@ -115,6 +115,15 @@ export function addTrainingOptions(command: Command): Command {
         .default(defaults.precision),
     )
     .option('--no-channels-last', 'keep the NCHW memory format instead of channels_last')
+    .addOption(
+      new Option(
+        '--conv-algorithm <kind>',
+        'auto lets 3×3 stride-1 convolutions on small maps use Winograd (about 1e-6 relative ' +
+          'difference); direct computes every convolution as PyTorch does',
+      )
+        .choices(['auto', 'direct'])
+        .default(defaults.convAlgorithm),
+    )
     .option('--eval-batch-size <n>', 'batch size of evaluation', integerAtLeast(1), defaults.evalBatchSize)
     .option('--train-loss-images <n>', 'training images whose loss is reported each epoch (0 for none)', integerAtLeast(0), defaults.trainLossImages)
     .option('--runs-dir <dir>', 'folder that receives the run folder', 'runs');
@@ -135,6 +144,7 @@ export interface TrainingOptionValues {
   validationSize: number;
   precision: Precision;
   channelsLast: boolean;
+  convAlgorithm: 'auto' | 'direct';
   evalBatchSize: number;
   trainLossImages: number;
   classWeights?: number[];
@@ -163,6 +173,7 @@ export function baseConfig(
     validationSize: values.validationSize,
     precision: values.precision,
     channelsLast: values.channelsLast,
+    convAlgorithm: values.convAlgorithm,
     evalBatchSize: values.evalBatchSize,
     trainLossImages: values.trainLossImages,
     classWeights: values.classWeights,

@@ -1,4 +1,5 @@
 import { Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../nn/layers.js';
+import type { ConvAlgorithm } from '../nn/functional.js';
 import type { Module } from '../nn/module.js';
 import type { Generator } from '../tensor/random.js';
 import { formatNetwork, type NetworkSpec, SpecError } from './spec.js';
@@ -9,6 +10,8 @@ export interface BuildOptions {
   numClasses: number;
   /** Generator for the dropout masks; libtorch's default generator when omitted. */
   dropoutGenerator?: Generator;
+  /** Algorithm of the convolutions; 'auto' by default. */
+  convAlgorithm?: ConvAlgorithm;
 }
 
 /**
@@ -44,6 +47,7 @@ export function buildNetwork(spec: NetworkSpec, options: BuildOptions): Sequenti
             kernelSize: layer.kernel,
             stride: layer.stride,
             padding: layer.padding,
+            algorithm: options.convAlgorithm,
           }),
           new ReLU(true),
         );

@@ -81,6 +81,7 @@ export interface NativeAddon {
   device(self: T): string;
   isContiguous(self: T, memoryFormat: MemoryFormat): boolean;
   contiguous(self: T, memoryFormat: MemoryFormat): T;
+  toMemoryFormat(self: T, memoryFormat: MemoryFormat): T;
   clone(self: T, memoryFormat?: MemoryFormat): T;
   toDtype(self: T, dtype: DtypeName): T;
   toDevice(self: T, device: string): T;
@@ -89,6 +90,7 @@ export interface NativeAddon {
   permute(self: T, dims: Shape): T;
   transpose(self: T, dim0: number, dim1: number): T;
   flatten(self: T, startDim: number, endDim: number): T;
+  flattenBatch(input: T): T;
   unsqueeze(self: T, dim: number): T;
   squeeze(self: T, dim?: number): T;
   expand(self: T, shape: Shape): T;
@@ -165,7 +167,9 @@ export interface NativeAddon {
     padding: Shape,
     dilation: Shape,
     groups: number,
+    algorithm?: 'auto' | 'direct',
   ): T;
+  winogradAvailable(): boolean;
   linear(input: T, weight: T, bias?: T): T;
   maxPool2d(input: T, kernelSize: Shape, stride: Shape, padding: Shape): T;
   dropout(input: T, p: number, train: boolean, generator?: G): T;
@@ -238,4 +242,6 @@ export interface NativeAddon {
   manualSeed(seed: number): void;
   liveTensorCount(): number;
   versionInfo(): VersionInfo;
+  startProfiler(path: string): void;
+  stopProfiler(): void;
 }

@@ -1,7 +1,8 @@
 /** The layers the paper's networks use, as torch.nn modules. */
+import { native } from '../native/load.js';
 import type { Generator } from '../tensor/random.js';
-import type { Tensor } from '../tensor/tensor.js';
-import { conv2d, dropout, linear, maxPool2d } from './functional.js';
+import { Tensor } from '../tensor/tensor.js';
+import { type ConvAlgorithm, conv2d, dropout, linear, maxPool2d } from './functional.js';
 import { defaultBias, defaultWeight } from './init.js';
 import { Module } from './module.js';
 
@@ -14,6 +15,8 @@ export interface Conv2dOptions {
   bias?: boolean;
   /** Generator for the initial weights; libtorch's default generator when omitted. */
   generator?: Generator;
+  /** 'auto' (default) lets eligible convolutions use Winograd; see functional.conv2d. */
+  algorithm?: ConvAlgorithm;
 }
 
 /** 2-D convolution over [N, C, H, W] with a square kernel. */
@@ -22,6 +25,7 @@ export class Conv2d extends Module {
   readonly bias: Tensor | undefined;
   readonly stride: number;
   readonly padding: number;
+  readonly algorithm: ConvAlgorithm;
 
   constructor(options: Conv2dOptions) {
     super();
@@ -41,10 +45,12 @@ export class Conv2d extends Module {
         : this.registerParameter('bias', defaultBias(outChannels, fanIn, options.generator));
     this.stride = stride;
     this.padding = padding;
+    this.algorithm = options.algorithm ?? 'auto';
   }
 
   forward(input: Tensor): Tensor {
-    return conv2d(input, this.weight, this.bias, { stride: this.stride, padding: this.padding });
+    const { stride, padding, algorithm } = this;
+    return conv2d(input, this.weight, this.bias, { stride, padding, algorithm });
   }
 }
 
@@ -116,7 +122,13 @@ export class Flatten extends Module {
     super();
   }
 
+  /**
+   * Flattens; the usual [N, C, H, W] to [N, C·H·W] case returns its gradient in the
+   * input's memory format, which keeps the backward of the layers before it fast.
+   */
   forward(input: Tensor): Tensor {
+    const wholeSample = this.startDim === 1 && (this.endDim === -1 || this.endDim === input.ndim - 1);
+    if (wholeSample && input.ndim === 4) return new Tensor(native.flattenBatch(input.handle));
     return input.flatten(this.startDim, this.endDim);
   }
 }

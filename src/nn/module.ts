@@ -100,7 +100,7 @@ export abstract class Module {
   toMemoryFormat(memoryFormat: MemoryFormat): this {
     for (const parameter of this.parameters()) {
       if (parameter.ndim !== 4) continue;
-      const converted = parameter.contiguous(memoryFormat);
+      const converted = parameter.toMemoryFormat(memoryFormat);
       parameter.setData_(converted);
       converted.dispose();
     }

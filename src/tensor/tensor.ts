@@ -162,6 +162,15 @@ export class Tensor {
     return new Tensor(native.contiguous(this.handle, memoryFormat));
   }
 
+  /**
+   * This tensor laid out in the given memory format as torch's to(memory_format=) does:
+   * unlike contiguous(), it also sets the strides of a tensor that is already dense in
+   * that format by accident, such as one with a single channel.
+   */
+  toMemoryFormat(memoryFormat: MemoryFormat): Tensor {
+    return new Tensor(native.toMemoryFormat(this.handle, memoryFormat));
+  }
+
   /** Whether the elements are dense in the given memory format. */
   isContiguous(memoryFormat: MemoryFormat = 'contiguous'): boolean {
     return native.isContiguous(this.handle, memoryFormat);

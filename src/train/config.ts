@@ -1,4 +1,5 @@
 /** Settings of one training run, their defaults and their validation. */
+import type { ConvAlgorithm } from '../nn/functional.js';
 import { physicalCores } from '../util/system.js';
 
 export type Precision = 'fp32' | 'bf16';
@@ -48,6 +49,12 @@ export interface TrainConfig {
   precision: Precision;
   /** Keep 4-D tensors in channels_last memory format, which oneDNN convolutions prefer. */
   channelsLast: boolean;
+  /**
+   * Convolution algorithm: 'auto' lets eligible 3×3 convolutions use Winograd, 'direct'
+   * computes every convolution as PyTorch does. Missing in runs from older versions, which
+   * then use 'auto'.
+   */
+  convAlgorithm?: ConvAlgorithm;
   /** Batch size of evaluation passes. */
   evalBatchSize: number;
   /** Training images (the first ones, not augmented) whose loss is reported per epoch; 0 for none. */
@@ -69,6 +76,7 @@ export function defaultConfig(): Omit<TrainConfig, 'net' | 'head'> {
     validationSize: 6000,
     precision: 'fp32',
     channelsLast: true,
+    convAlgorithm: 'auto',
     evalBatchSize: 1000,
     trainLossImages: 6000,
   };
@@ -135,6 +143,11 @@ export function validateConfig(config: TrainConfig): void {
   validateTargetOptions(config);
   if (!datasetNames.includes(config.dataset)) {
     throw new ConfigError(`dataset must be one of ${datasetNames.join(', ')}, got ${config.dataset}`);
+  }
+  if (config.convAlgorithm !== undefined && !['auto', 'direct'].includes(config.convAlgorithm)) {
+    throw new ConfigError(
+      `convolution algorithm must be auto or direct, got ${String(config.convAlgorithm)}`,
+    );
   }
   if (config.precision !== 'fp32' && config.precision !== 'bf16') {
     throw new ConfigError(`precision must be fp32 or bf16, got ${String(config.precision)}`);

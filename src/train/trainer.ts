@@ -153,6 +153,7 @@ export class Trainer {
       inputShape: data.imageShape,
       numClasses: data.numClasses,
       dropoutGenerator: this.dropoutGenerator,
+      convAlgorithm: config.convAlgorithm ?? 'auto',
     });
     if (config.channelsLast) this.model.toMemoryFormat('channelsLast');
     const isbe = config.head.startsWith('isbe-');
