@@ -1,4 +1,6 @@
 // Tensor creation, conversion to and from typed arrays, metadata, shape and indexing ops.
+#include <ATen/Parallel.h>
+
 #include <cstring>
 
 #include "gate.h"
@@ -63,6 +65,32 @@ at::Tensor FromTypedArray(const Args& args) {
   at::Tensor tensor = at::empty(shape, at::TensorOptions().dtype(type));
   auto bytes = static_cast<const uint8_t*>(data.ArrayBuffer().Data()) + data.ByteOffset();
   std::memcpy(tensor.data_ptr(), bytes, data.ByteLength());
+  return tensor;
+}
+
+// bytesToFloat(data: Uint8Array, shape, divisor): a float32 tensor of data[i] / divisor (a
+// division, as torch's div, so the values are bit-identical to PyTorch's scaling), made in
+// one pass from the JS bytes, without a uint8 tensor in between (MNIST's 47 MB of training
+// pixels would otherwise be copied three times while loading).
+at::Tensor BytesToFloat(const Args& args) {
+  if (!args.value(0).IsTypedArray() ||
+      args.value(0).As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    args.typeError(0, "data", "a Uint8Array");
+  }
+  auto data = args.value(0).As<Napi::Uint8Array>();
+  std::vector<int64_t> shape = args.intList(1, "shape");
+  float divisor = static_cast<float>(args.number(2, "divisor"));
+  int64_t numel = CheckedNumel(args, shape);
+  if (static_cast<int64_t>(data.ElementLength()) != numel) {
+    args.rangeError("data has " + std::to_string(data.ElementLength()) +
+                    " elements but the shape needs " + std::to_string(numel));
+  }
+  at::Tensor tensor = at::empty(shape, at::kFloat);
+  const uint8_t* bytes = data.Data();
+  float* out = tensor.data_ptr<float>();
+  at::parallel_for(0, numel, 1 << 16, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) out[i] = static_cast<float>(bytes[i]) / divisor;
+  });
   return tensor;
 }
 
@@ -258,6 +286,7 @@ void Fill(const Args& args) {
 
 void RegisterTensorOps(Napi::Env env, Napi::Object exports) {
   Bind(env, exports, "fromTypedArray", FromTypedArray);
+  Bind(env, exports, "bytesToFloat", BytesToFloat);
   Bind(env, exports, "toTypedArray", ToTypedArray);
   Bind(env, exports, "item", Item);
   Bind(env, exports, "full", Full);

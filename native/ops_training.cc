@@ -6,6 +6,8 @@
 #include <c10/core/InferenceMode.h>
 #include <torch/csrc/api/include/torch/version.h>
 
+#include <malloc.h>
+
 #include <atomic>
 #include <cmath>
 #include <initializer_list>
@@ -147,42 +149,55 @@ bool FlatAndAligned(const at::Tensor& param, std::initializer_list<const at::Ten
   return param.scalar_type() == at::kFloat || param.scalar_type() == at::kDouble;
 }
 
-// One pass over memory instead of the eight of the op-by-op update; the arithmetic and its
-// order follow PyTorch 1.13's single-tensor Adam, in the parameter's dtype.
+// One pass over memory instead of the eight of the op-by-op update. The arithmetic and its
+// order follow PyTorch 1.13's single-tensor Adam, in the parameter's dtype. Returns whether
+// every gradient element was finite, checked as it is read (see AllFinite).
 template <typename T>
-void FusedAdam(T* p, const T* g, T* m, T* v, int64_t n, const AdamUpdate& u) {
+bool FusedAdam(T* p, const T* g, T* m, T* v, int64_t n, const AdamUpdate& u) {
   const T b1 = u.beta1, b2 = u.beta2, decay = u.weightDecay, eps = u.eps;
   const T c2 = u.biasCorrection2Sqrt, stepSize = u.lr / u.biasCorrection1;
+  std::atomic<bool> finite{true};
   at::parallel_for(0, n, 1 << 14, [&](int64_t begin, int64_t end) {
+    bool ok = true;
     for (int64_t i = begin; i < end; ++i) {
+      ok &= (g[i] - g[i] == T(0));
       T grad = decay != T(0) ? g[i] + decay * p[i] : g[i];
       m[i] = m[i] * b1 + grad * (T(1) - b1);
       v[i] = v[i] * b2 + grad * grad * (T(1) - b2);
       p[i] -= stepSize * (m[i] / (std::sqrt(v[i]) / c2 + eps));
     }
+    if (!ok) finite = false;
   });
+  return finite;
 }
 
-void AdamOne(at::Tensor& param, at::Tensor grad, at::Tensor& expAvg, at::Tensor& expAvgSq,
+// Updates one parameter; returns whether its gradient was finite.
+bool AdamOne(at::Tensor& param, at::Tensor grad, at::Tensor& expAvg, at::Tensor& expAvgSq,
              const AdamUpdate& u) {
   if (FlatAndAligned(param, {&grad, &expAvg, &expAvgSq})) {
+    bool finite = true;
     AT_DISPATCH_FLOATING_TYPES(param.scalar_type(), "adamStep", [&] {
-      FusedAdam(param.data_ptr<scalar_t>(), grad.data_ptr<scalar_t>(),
-                expAvg.data_ptr<scalar_t>(), expAvgSq.data_ptr<scalar_t>(), param.numel(), u);
+      finite = FusedAdam(param.data_ptr<scalar_t>(), grad.data_ptr<scalar_t>(),
+                         expAvg.data_ptr<scalar_t>(), expAvgSq.data_ptr<scalar_t>(),
+                         param.numel(), u);
     });
-    return;
+    return finite;
   }
+  bool finite = at::isfinite(grad).all().item<bool>();
   if (u.weightDecay != 0) grad = grad.add(param, u.weightDecay);
   expAvg.mul_(u.beta1).add_(grad, 1 - u.beta1);
   expAvgSq.mul_(u.beta2).addcmul_(grad, grad, 1 - u.beta2);
   at::Tensor denominator = (expAvgSq.sqrt() / u.biasCorrection2Sqrt).add_(u.eps);
   param.addcdiv_(expAvg, denominator, -u.lr / u.biasCorrection1);
+  return finite;
 }
 
 // adamStep(params, expAvgs, expAvgSqs, steps, lr, beta1, beta2, eps, weightDecay) applies
 // one Adam update in place, as PyTorch 1.13's single-tensor Adam. As there, each parameter
-// counts its own steps, and one without a gradient is skipped. Returns the new step counts.
-std::vector<int64_t> AdamStep(const Args& args) {
+// counts its own steps, and one without a gradient is skipped. Returns the new step counts
+// and whether every gradient was free of NaN and infinity; when one was not, some
+// parameters have already been updated with it.
+Napi::Value AdamStep(const Args& args) {
   std::vector<at::Tensor> params = args.tensorList(0, "params");
   std::vector<at::Tensor> expAvgs = args.tensorList(1, "expAvgs");
   std::vector<at::Tensor> expAvgSqs = args.tensorList(2, "expAvgSqs");
@@ -193,6 +208,7 @@ std::vector<int64_t> AdamStep(const Args& args) {
   AdamUpdate update{args.number(4, "lr"), args.number(5, "beta1"), args.number(6, "beta2"),
                     args.number(7, "eps"), args.number(8, "weightDecay"), 0, 0};
   at::NoGradGuard noGrad;
+  bool finite = true;
   for (size_t i = 0; i < params.size(); ++i) {
     at::Tensor grad = params[i].grad();
     if (!grad.defined()) continue;
@@ -200,9 +216,12 @@ std::vector<int64_t> AdamStep(const Args& args) {
     double step = static_cast<double>(++steps[i]);
     update.biasCorrection1 = 1 - std::pow(update.beta1, step);
     update.biasCorrection2Sqrt = std::sqrt(1 - std::pow(update.beta2, step));
-    AdamOne(params[i], grad, expAvgs[i], expAvgSqs[i], update);
+    finite &= AdamOne(params[i], grad, expAvgs[i], expAvgSqs[i], update);
   }
-  return steps;
+  Napi::Object result = Napi::Object::New(args.env());
+  result.Set("steps", ToJs(args.env(), steps));
+  result.Set("gradientsFinite", finite);
+  return result;
 }
 
 // sgdStep(params, buffers, started, lr, momentum, dampening, weightDecay, nesterov)
@@ -254,6 +273,15 @@ void ManualSeed(const Args& args) {
   at::manual_seed(static_cast<uint64_t>(args.integer(0, "seed")));
 }
 
+// releaseFreeMemory() hands the heap's free pages back to the operating system. glibc keeps
+// freed blocks of megabytes for reuse, which is fast, but small long-lived blocks between
+// them fragment the heap, so resident memory can creep up during long evaluations.
+void ReleaseFreeMemory(const Args&) {
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+}
+
 double LiveTensorCount(const Args&) { return static_cast<double>(TensorHandle::LiveCount()); }
 
 // The libtorch version this addon was compiled against, and the one loaded at run time
@@ -301,6 +329,7 @@ void RegisterTrainingOps(Napi::Env env, Napi::Object exports) {
   Bind(env, exports, "getNumThreads", GetNumThreads);
   Bind(env, exports, "manualSeed", ManualSeed);
   Bind(env, exports, "liveTensorCount", LiveTensorCount);
+  Bind(env, exports, "releaseFreeMemory", ReleaseFreeMemory);
   Bind(env, exports, "versionInfo", VersionInfo);
 }
 

@@ -1,5 +1,5 @@
 // 3×3 stride-1 convolutions through oneDNN's Winograd F(4×4, 3×3) algorithm, with their
-// own autograd backward. libtorch always asks oneDNN for direct convolutions; Winograd
+// own autograd backward. libtorch always requests direct convolutions from oneDNN; Winograd
 // needs about 2.25 times fewer multiplications, which more than pays for converting the
 // activations to and from the blocked layout that oneDNN's Winograd kernels use.
 //
@@ -64,10 +64,12 @@ std::shared_ptr<ConvPlan> MakePlan(const ConvKey& key) {
   int64_t oh = h + 2 * ph - 2, ow = w + 2 * pw - 2;
   auto f32 = memory::data_type::f32;
   auto plan = std::make_shared<ConvPlan>();
+
   plan->userSrc = memory::desc({n, ic, h, w}, f32, Tag::nhwc);
   plan->userWeights = memory::desc({oc, ic, 3, 3}, f32, Tag::ohwi);
   plan->userDst = memory::desc({n, oc, oh, ow}, f32, Tag::nhwc);
   plan->bias = hasBias ? memory::desc({oc}, f32, Tag::x) : memory::desc();
+
   memory::desc src({n, ic, h, w}, f32, Tag::any), weights({oc, ic, 3, 3}, f32, Tag::any);
   memory::desc dst({n, oc, oh, ow}, f32, Tag::any);
   memory::dims strides{1, 1}, padding{ph, pw};
@@ -75,19 +77,24 @@ std::shared_ptr<ConvPlan> MakePlan(const ConvKey& key) {
   // forward_inference would pick a special Winograd weight layout that oneDNN 2.6 cannot
   // reorder into from a plain layout, so inference uses the training kernel too.
   auto kind = dnnl::prop_kind::forward_training;
+  // Each execution gets its scratchpad from libtorch's allocator, so cached plans keep no
+  // large buffers alive (Winograd's scratchpad grows with the batch).
+  dnnl::primitive_attr attributes;
+  attributes.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+
   try {
     dnnl::convolution_forward::desc forward(kind, algorithm, src, weights, plan->bias, dst, strides,
                                             padding, padding);
-    plan->forwardDesc = dnnl::convolution_forward::primitive_desc(forward, Engine());
+    plan->forwardDesc = dnnl::convolution_forward::primitive_desc(forward, attributes, Engine());
     plan->forward = dnnl::convolution_forward(plan->forwardDesc);
     if (training) {
       dnnl::convolution_backward_data::desc data(algorithm, src, weights, dst, strides, padding,
                                                  padding);
-      plan->dataDesc.emplace(data, Engine(), plan->forwardDesc);
+      plan->dataDesc.emplace(data, attributes, Engine(), plan->forwardDesc);
       plan->backwardData.emplace(*plan->dataDesc);
       dnnl::convolution_backward_weights::desc grads(algorithm, src, weights, plan->bias, dst,
                                                      strides, padding, padding);
-      plan->weightsDesc.emplace(grads, Engine(), plan->forwardDesc);
+      plan->weightsDesc.emplace(grads, attributes, Engine(), plan->forwardDesc);
       plan->backwardWeights.emplace(*plan->weightsDesc);
     }
   } catch (const dnnl::error&) {
@@ -96,10 +103,15 @@ std::shared_ptr<ConvPlan> MakePlan(const ConvKey& key) {
   return plan;
 }
 
+// Plans kept at most; a training needs about four (training and evaluation batch sizes,
+// each with a smaller last batch), so the cache is emptied only when shapes keep changing.
+constexpr size_t kMaxPlans = 64;
+
 std::shared_ptr<ConvPlan> Plan(const ConvKey& key) {
   std::lock_guard<std::mutex> lock(plansMutex);
   auto found = plans.find(key);
   if (found != plans.end()) return found->second;
+  if (plans.size() >= kMaxPlans) plans.clear();
   auto plan = MakePlan(key);
   plans.emplace(key, plan);
   return plan;
@@ -110,7 +122,7 @@ memory Wrap(const memory::desc& desc, const at::Tensor& tensor) {
   return memory(desc, Engine(), tensor.data_ptr());
 }
 
-// A buffer in libtorch memory that holds data in the layout `desc`.
+// A buffer in libtorch memory for data in the layout `desc`.
 at::Tensor Buffer(const memory::desc& desc) {
   return at::empty({static_cast<int64_t>(desc.get_size())}, at::kByte);
 }
@@ -152,6 +164,16 @@ memory OutputMemory(const memory::desc& wanted, const memory& out, at::Tensor& k
   return Wrap(wanted, keep);
 }
 
+// Adds a scratchpad for one execution of a primitive to its arguments; `keep` owns it.
+template <typename PrimitiveDesc>
+void AddScratchpad(const PrimitiveDesc& desc, std::unordered_map<int, memory>& args,
+                   at::Tensor& keep) {
+  memory::desc scratchpad = desc.scratchpad_desc();
+  if (scratchpad.get_size() == 0) return;
+  keep = Buffer(scratchpad);
+  args.insert({DNNL_ARG_SCRATCHPAD, Wrap(scratchpad, keep)});
+}
+
 // Runs the forward convolution. `source` receives the input in the primitive's layout,
 // which the weight gradient of a training step needs again.
 at::Tensor RunForward(const ConvPlan& plan, const at::Tensor& input, const at::Tensor& weight,
@@ -167,6 +189,8 @@ at::Tensor RunForward(const ConvPlan& plan, const at::Tensor& input, const at::T
   std::unordered_map<int, memory> args{
       {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
   if (bias) args.insert({DNNL_ARG_BIAS, Wrap(plan.bias, *bias)});
+  at::Tensor scratchpad;
+  AddScratchpad(desc, args, scratchpad);
   plan.forward.execute(stream, args);
   Store(stream, dst, out);
   stream.wait();
@@ -198,9 +222,11 @@ torch::autograd::variable_list RunBackward(const ConvPlan& plan, const at::Tenso
                              weightsBuffer);
     memory out = Wrap(plan.userSrc, gradInput);
     memory diffSrc = OutputMemory(dataDesc.diff_src_desc(), out, resultBuffer);
-    plan.backwardData->execute(stream, {{DNNL_ARG_DIFF_DST, diffDst},
-                                        {DNNL_ARG_WEIGHTS, weights},
-                                        {DNNL_ARG_DIFF_SRC, diffSrc}});
+    std::unordered_map<int, memory> dataArgs{
+        {DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DIFF_SRC, diffSrc}};
+    at::Tensor scratchpad;
+    AddScratchpad(dataDesc, dataArgs, scratchpad);
+    plan.backwardData->execute(stream, dataArgs);
     Store(stream, diffSrc, out);
   }
   at::Tensor gradWeight = at::empty_like(weight, at::MemoryFormat::ChannelsLast);
@@ -214,6 +240,8 @@ torch::autograd::variable_list RunBackward(const ConvPlan& plan, const at::Tenso
                                        {DNNL_ARG_DIFF_DST, diffDstForWeights},
                                        {DNNL_ARG_DIFF_WEIGHTS, diffWeights}};
   if (hasBias) args.insert({DNNL_ARG_DIFF_BIAS, Wrap(plan.bias, gradBias)});
+  at::Tensor scratchpad;
+  AddScratchpad(weightsDesc, args, scratchpad);
   plan.backwardWeights->execute(stream, args);
   Store(stream, diffWeights, out);
   stream.wait();

@@ -1,6 +1,7 @@
+import { native } from '../native/load.js';
 import { tensor } from '../tensor/creation.js';
 import { tidy } from '../tensor/scope.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 
 /** Images and labels of one split, in libtorch memory. */
 export interface ImageSet {
@@ -34,7 +35,7 @@ export function setSize(set: ImageSet): number {
  * scaled to [0, 1], the same scaling for every split. The result is kept out of tidy().
  */
 export function imagesFromBytes(bytes: Uint8Array, shape: readonly number[]): Tensor {
-  return tidy(() => tensor(bytes, { shape }).to('float32').div(255)).keep();
+  return new Tensor(native.bytesToFloat(bytes, shape, 255)).keep();
 }
 
 /** Converts label bytes into an int64 [N] tensor kept out of tidy(). */

@@ -65,6 +65,7 @@ export interface NativeAddon {
   setErrorClasses(torchError: unknown, disposedError: unknown): void;
 
   fromTypedArray(data: StorageArray, shape: Shape, dtype: DtypeName): T;
+  bytesToFloat(data: Uint8Array, shape: Shape, divisor: number): T;
   toTypedArray(self: T): StorageArray;
   item(self: T): number;
   full(shape: Shape, value: number | boolean, dtype?: DtypeName): T;
@@ -226,7 +227,7 @@ export interface NativeAddon {
     beta2: number,
     eps: number,
     weightDecay: number,
-  ): number[];
+  ): { steps: number[]; gradientsFinite: boolean };
   sgdStep(
     params: readonly T[],
     buffers: readonly T[],
@@ -241,6 +242,7 @@ export interface NativeAddon {
   getNumThreads(): number;
   manualSeed(seed: number): void;
   liveTensorCount(): number;
+  releaseFreeMemory(): void;
   versionInfo(): VersionInfo;
   startProfiler(path: string): void;
   stopProfiler(): void;

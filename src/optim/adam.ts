@@ -51,11 +51,16 @@ export class Adam extends Optimizer {
   }
 
   step(): void {
+    this.stepChecked();
+  }
+
+  /** Updates the parameters and checks the gradients in the same pass over memory. */
+  override stepChecked(): boolean {
     if (this.#expAvgs.length === 0) {
       this.#expAvgs = this.params.map((p) => zerosLike(p).keep());
       this.#expAvgSqs = this.params.map((p) => zerosLike(p).keep());
     }
-    this.#steps = native.adamStep(
+    const result = native.adamStep(
       this.params.map((p) => p.handle),
       this.#expAvgs.map((t) => t.handle),
       this.#expAvgSqs.map((t) => t.handle),
@@ -66,7 +71,9 @@ export class Adam extends Optimizer {
       this.eps,
       this.weightDecay,
     );
+    this.#steps = result.steps;
     this.#stepCount += 1;
+    return result.gradientsFinite;
   }
 
   stateDict(): OptimizerState {

@@ -36,6 +36,16 @@ export abstract class Optimizer {
   /** Updates the parameters in place from their gradients. */
   abstract step(): void;
 
+  /**
+   * Updates the parameters like step() and returns whether every gradient was free of
+   * NaN and infinity. When one was not, the parameters may already hold its effects.
+   */
+  stepChecked(): boolean {
+    const finite = this.gradientsFinite();
+    this.step();
+    return finite;
+  }
+
   /** The state needed to resume training exactly. */
   abstract stateDict(): OptimizerState;
 

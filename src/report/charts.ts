@@ -1,8 +1,8 @@
 /**
  * Vega-Lite specs of the learning-curve figures: loss panels (train, validation,
- * progressive) and accuracy panels (validation, test) over epochs, one line per head.
- * A band runs from the lowest to the highest seed. Accuracy panels add a rule at each
- * line's final test accuracy.
+ * progressive), matching-loss panels (train, validation) and accuracy panels (validation,
+ * test) over epochs, one line per head. A band runs from the lowest to the highest seed.
+ * Accuracy panels add a rule at each line's final test accuracy.
  */
 import type { TopLevelSpec } from 'vega-lite';
 
@@ -152,6 +152,20 @@ function lossKindTitle(lossName: string): string {
   return lossTitles[lossName] ?? `${lossName}, per image`;
 }
 
+// One titled row of panels in a figure whose rows each have their own y scale.
+function titledRow(
+  rowTitle: string,
+  rows: readonly ChartRow[],
+  panels: readonly string[],
+  options: CurveChartOptions,
+  yTitle: string,
+): SpecPart {
+  return {
+    title: { text: rowTitle, fontSize: 13, fontWeight: 'normal' },
+    ...panelFacet(rows, panels, curveLayers(rows, options, yTitle)),
+  };
+}
+
 /**
  * Builds the loss figure: one row of train, validation and progressive panels per kind of loss,
  * each row with its own y scale, because cross-entropy and squared error share no scale.
@@ -161,11 +175,32 @@ export function lossChart(rows: readonly ChartRow[], options: CurveChartOptions)
   const kinds = [...new Set(rows.map((row) => row.lossName ?? 'loss'))];
   const vconcat = kinds.map((kind) => {
     const kindRows = rows.filter((row) => (row.lossName ?? 'loss') === kind);
-    const layers = curveLayers(kindRows, options, 'loss per image');
-    return {
-      title: { text: lossKindTitle(kind), fontSize: 13, fontWeight: 'normal' },
-      ...panelFacet(kindRows, panels, layers),
-    };
+    return titledRow(lossKindTitle(kind), kindRows, panels, options, 'loss per image');
+  });
+  const title = { text: options.title, subtitle: options.subtitle };
+  return asSpec({ title, vconcat, config: chartConfig });
+}
+
+/** Heads whose matching losses share one row, and so one y scale, of the matching-loss figure. */
+export interface HeadRow {
+  title: string;
+  heads: readonly string[];
+}
+
+/**
+ * Builds the matching-loss figure: a row of train and validation panels per group of heads,
+ * each row with its own y scale. Rows without data are left out.
+ */
+export function matchingLossChart(
+  rows: readonly ChartRow[],
+  options: CurveChartOptions,
+  headRows: readonly HeadRow[],
+): TopLevelSpec {
+  const panels = ['train matching loss', 'validation matching loss'];
+  const vconcat = headRows.flatMap((headRow) => {
+    const rowData = rows.filter((row) => headRow.heads.includes(row.head));
+    if (rowData.length === 0) return [];
+    return [titledRow(headRow.title, rowData, panels, options, 'matching loss per image')];
   });
   const title = { text: options.title, subtitle: options.subtitle };
   return asSpec({ title, vconcat, config: chartConfig });

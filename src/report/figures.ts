@@ -1,11 +1,18 @@
 /**
  * The figures of a report. For every network, the loss and accuracy curves of each head
- * grouping in groups.ts. Then the networks side by side, and τ and α beside the values
- * published in the ISBE paper.
+ * grouping in groups.ts, and the matching losses of its heads. Then the networks side by
+ * side, and τ and α beside the values published in the ISBE paper.
  */
 import type { TopLevelSpec } from 'vega-lite';
 
-import { accuracyChart, type ChartRow, type CurveChartOptions, lossChart } from './charts.js';
+import {
+  accuracyChart,
+  type ChartRow,
+  type CurveChartOptions,
+  type HeadRow,
+  lossChart,
+  matchingLossChart,
+} from './charts.js';
 import { headTitle, netComparisonHeads, selectGroups, sortHeads } from './groups.js';
 import { dotRows, paperChart, type RunMetric } from './paper-chart.js';
 import {
@@ -15,6 +22,7 @@ import {
   finalAccuracyRows,
   type Line,
   lossPanels,
+  matchingLossPanels,
 } from './series.js';
 import type { ReportSource } from './sources.js';
 
@@ -91,15 +99,93 @@ function curveFigures(id: string, title: string, lines: Line[], variants: Varian
   ];
 }
 
-function groupFigures(lines: readonly Line[], nets: readonly string[], variants: Variants) {
-  return nets.flatMap((net) => {
-    const netLines = lines.filter((line) => line.net === net);
-    const groups = selectGroups(sortHeads(netLines.map((line) => line.head)));
-    return groups.flatMap((group) => {
-      const groupLines = netLines.filter((line) => group.heads.includes(line.head));
-      return curveFigures(`${net}-${group.id}`, `${net}, ${group.title}`, groupLines, variants);
-    });
+function groupFigures(netLines: readonly Line[], net: string, variants: Variants) {
+  const groups = selectGroups(sortHeads(netLines.map((line) => line.head)));
+  return groups.flatMap((group) => {
+    const groupLines = netLines.filter((line) => group.heads.includes(line.head));
+    return curveFigures(`${net}-${group.id}`, `${net}, ${group.title}`, groupLines, variants);
   });
+}
+
+/** Checks whether a head's matching loss is the cross-entropy, which puts it in the CE row. */
+function matchesCrossEntropy(head: string): boolean {
+  // ISBE softmax's matching loss logsumexp(x) − y·x is the cross-entropy −Σ y log softmax(x)
+  // because its target rows, blurred or smoothed one-hot rows, sum to 1.
+  return head.startsWith('ce-') || head === 'isbe-softmax';
+}
+
+// Row titles stay short: vega sizes the figure by an estimate of their width, which runs
+// long, so a long title pushes the legend away from the panels.
+function matchingLossRows(heads: readonly string[]): HeadRow[] {
+  const crossEntropy = heads.filter(matchesCrossEntropy);
+  const rows: HeadRow[] = [];
+  if (crossEntropy.length > 0) {
+    const names = [
+      ...(crossEntropy.some((head) => head.startsWith('ce-')) ? ['CE heads'] : []),
+      ...(crossEntropy.includes('isbe-softmax') ? [headTitle('isbe-softmax')] : []),
+    ];
+    const title = `Cross-entropy in nats, per image: ${names.join(' and ')}`;
+    rows.push({ title, heads: crossEntropy });
+  }
+  for (const head of heads.filter((head) => !matchesCrossEntropy(head))) {
+    rows.push({ title: `${headTitle(head)}: ISBE matching loss per image`, heads: [head] });
+  }
+  return rows;
+}
+
+// Subtitle lines, short for the same reason as the row titles.
+const matchingLossNotes = [
+  'CE heads: their cross-entropy. ISBE heads: the convex loss whose',
+  'gradient is f(X) − Y°, given up to a term in the targets alone,',
+  'so it can be negative: compare trends, not levels.',
+  'Each row has its own y scale.',
+];
+
+/**
+ * Builds the matching-loss figure of one network, or none when no training of it recorded
+ * the matching loss (runs written before it was, and heads without one).
+ */
+function matchingLossFigures(netLines: readonly Line[], net: string, variants: Variants): Figure[] {
+  const rows = netLines.flatMap((line) =>
+    curveRows(line, matchingLossPanels).map((row) => ({ ...row, variant: variants.name(line) })),
+  );
+  if (rows.length === 0) return [];
+  const heads = sortHeads(rows.map((row) => row.head));
+  const drawn = netLines.filter((line) => heads.includes(line.head));
+  const missing = sortHeads(netLines.map((line) => line.head)).filter((h) => !heads.includes(h));
+  const variantNote =
+    variants.title === null ? [] : [`Dash and marker pattern: ${variants.title}.`];
+  const options: CurveChartOptions = {
+    title: `${net}: matching loss`,
+    subtitle: [seedsNote(drawn, 'line', 'the shaded band'), ...variantNote, ...matchingLossNotes],
+    heads,
+    variantTitle: variants.title,
+    variants: [...new Set(drawn.map(variants.name))],
+  };
+  const missingNote =
+    missing.length === 0
+      ? []
+      : [`No matching loss recorded, so not drawn: ${missing.map(headTitle).join(', ')}.`];
+  const softmaxNote = heads.includes('isbe-softmax')
+    ? ['For ISBE softmax it is the cross-entropy, so softmax shares the CE heads’ row.']
+    : [];
+  const caption = [
+    ...options.subtitle,
+    'The matching loss is the convex loss whose gradient with respect to the scores X is the',
+    'error the head sends back.',
+    ...softmaxNote,
+    'Train: a fixed sample of training images after the epoch.',
+    ...missingNote,
+  ].join(' ');
+  return [
+    {
+      id: fileStem(`${net}-matching-loss`),
+      section: 'curves',
+      title: options.title,
+      caption,
+      spec: matchingLossChart(rows, options, matchingLossRows(heads)),
+    },
+  ];
 }
 
 function netFigures(lines: readonly Line[], nets: readonly string[], manyRuns: boolean) {
@@ -150,9 +236,12 @@ export function buildFigures(sources: readonly ReportSource[], lines: readonly L
   const variants: Variants = manyRuns
     ? { title: 'run', name: (line) => line.run }
     : { title: null, name: () => '' };
-  return [
-    ...groupFigures(lines, nets, variants),
-    ...netFigures(lines, nets, manyRuns),
-    ...publishedFigures(lines),
-  ];
+  const netCurves = nets.flatMap((net) => {
+    const netLines = lines.filter((line) => line.net === net);
+    return [
+      ...groupFigures(netLines, net, variants),
+      ...matchingLossFigures(netLines, net, variants),
+    ];
+  });
+  return [...netCurves, ...netFigures(lines, nets, manyRuns), ...publishedFigures(lines)];
 }

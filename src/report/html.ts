@@ -1,8 +1,9 @@
 /**
- * The report page: one HTML file with inline CSS and inline SVG charts, which needs no
- * network, no script and no other file to display.
+ * The report page: one HTML file with inline CSS, inline SVG charts and PNG images as data:
+ * URIs, which needs no network, no script and no other file to display.
  */
 import type { Table } from '../experiments/tables.js';
+import { agreementSection } from './agreement-section.js';
 import { sourceDetails } from './details.js';
 import { escapeHtml } from './markup.js';
 import type { Figure } from './figures.js';
@@ -36,7 +37,15 @@ figcaption a { color: #1f4e8c; margin-left: 0.5rem; }
 table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.88rem; }
 th, td { border: 1px solid #ccc; padding: 0.3rem 0.55rem; text-align: left; vertical-align: top; }
 th { background: #f2f2f2; }
-.note { color: #444; font-size: 0.9rem; }
+.note { color: #444; font-size: 0.9rem; max-width: 60rem; }
+table.matrix td { white-space: nowrap; }
+td.diagonal { background: #f2f2f2; font-weight: bold; }
+td.empty { background: #fafafa; }
+.p { color: #555; }
+.swatch { display: inline-block; width: 0.75rem; height: 0.75rem; margin-right: 0.4rem;
+  border-radius: 2px; vertical-align: -0.05rem; }
+figure.images { margin: 1rem 0; }
+figure.images img { max-width: 100%; height: auto; }
 `;
 
 /** Makes a standalone SVG fit inside a page: no namespace URLs, ids unique to the chart. */
@@ -92,6 +101,7 @@ export function renderHtml(page: ReportPage): string {
 ${curves.map(figureHtml).join('\n')}
 <h2>Against the published values</h2>
 ${published.length > 0 ? published.map(figureHtml).join('\n') : '<p class="note">No training has finished yet.</p>'}
+${agreementSection(page.sources)}
 <h2>Tables, trainings and configuration</h2>
 ${page.tables.map(({ source, tables }) => sourceDetails(source, tables)).join('\n')}
 </body>

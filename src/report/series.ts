@@ -51,6 +51,12 @@ export const lossPanels: readonly Panel[] = [
   { name: 'progressive loss', value: (epoch) => epoch.progressiveLoss },
 ];
 
+/** Matching-loss panels; runs written before it was recorded have no values here. */
+export const matchingLossPanels: readonly Panel[] = [
+  { name: 'train matching loss', value: (epoch) => epoch.trainMatchingLoss ?? null },
+  { name: 'validation matching loss', value: (epoch) => epoch.validationMatchingLoss ?? null },
+];
+
 export const accuracyPanels: readonly Panel[] = [
   { name: 'validation accuracy', value: (epoch) => epoch.validationAccuracy },
   { name: 'test accuracy', value: (epoch) => epoch.testAccuracy },

@@ -2,10 +2,16 @@
  * The folders a report draws from: grid folders (grid.json and trainings/) written by
  * `isbe reproduce`, or single training run folders written by `isbe train`.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 
-import { type GridConfig, gridFile, readGridConfig, trainingsDir } from '../experiments/grid-folder.js';
+import type { AgreementReport } from '../experiments/agreement.js';
+import {
+  type GridConfig,
+  gridFile,
+  readGridConfig,
+  trainingsDir,
+} from '../experiments/grid-folder.js';
 import { readRun, type RunRecord, runFiles } from '../train/run-folder.js';
 
 /** One folder's trainings, read back. */
@@ -22,6 +28,55 @@ export interface ReportSource {
   finished: RunRecord[];
   nets: string[];
   heads: string[];
+  /** The grid's agreement files; null for a training run folder or a grid without them. */
+  agreement: GridAgreement | null;
+}
+
+/** The agreement files of a grid, as `isbe reproduce` and `isbe collect` write them. */
+export interface GridAgreement {
+  report: AgreementReport;
+  /** The bytes of hardest-images.png; null when the test images could not be loaded. */
+  hardestImagesPng: Buffer | null;
+}
+
+/**
+ * Paths of the agreement files in a grid folder, as experiments/write.ts names them. They
+ * are repeated here because write.ts loads libtorch, which the report does without.
+ */
+export const agreementPaths = {
+  json: join('tables', 'agreement.json'),
+  hardestImages: join('tables', 'hardest-images.png'),
+} as const;
+
+const agreementFields = ['nets', 'heads', 'seeds', 'errors', 'pairs', 'hardest'] as const;
+
+/** Reads a grid's agreement.json and hardest-images.png; null when it has no agreement.json. */
+export function readGridAgreement(dir: string): GridAgreement | null {
+  const path = join(dir, agreementPaths.json);
+  if (!existsSync(path)) return null;
+  const rewrite = `write it again with isbe reproduce --resume ${dir}`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`${path} is not valid JSON (${reason}); ${rewrite}, or delete it`);
+  }
+  const fields = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<
+    string,
+    unknown
+  >;
+  const missing = agreementFields.filter((key) => !Array.isArray(fields[key])).map(String);
+  if (typeof fields.images !== 'number') missing.unshift('images');
+  if (missing.length > 0) {
+    throw new Error(
+      `${path} is not an agreement report: it lacks ${missing.join(', ')}; ${rewrite}, ` +
+        'or delete it to leave the agreement out of the report',
+    );
+  }
+  const imagesPath = join(dir, agreementPaths.hardestImages);
+  const hardestImagesPng = existsSync(imagesPath) ? readFileSync(imagesPath) : null;
+  return { report: parsed as AgreementReport, hardestImagesPng };
 }
 
 function readGridTrainings(dir: string): RunRecord[] {
@@ -46,12 +101,21 @@ function readFolder(dir: string): Omit<ReportSource, 'label' | 'finished' | 'rec
       all: readGridTrainings(dir),
       nets: grid.nets,
       heads: grid.heads,
+      agreement: readGridAgreement(dir),
     };
   }
   if (existsSync(join(dir, runFiles.config))) {
     const record = readRun(dir);
     const { net, head } = record.config;
-    return { dir, kind: 'training', grid: null, all: [record], nets: [net], heads: [head] };
+    return {
+      dir,
+      kind: 'training',
+      grid: null,
+      all: [record],
+      nets: [net],
+      heads: [head],
+      agreement: null,
+    };
   }
   throw new Error(
     `${dir} is neither a grid folder (it has no ${gridFile}) nor a training run folder (it ` +

@@ -21,7 +21,28 @@ export function liveTensorCount(): number {
   return native.liveTensorCount();
 }
 
+/**
+ * Returns the heap's free pages to the operating system (glibc's malloc_trim). Freed
+ * tensor memory is otherwise kept for reuse and can fragment over long evaluations.
+ */
+export function releaseFreeMemory(): void {
+  native.releaseFreeMemory();
+}
+
 /** libtorch versions (compiled and loaded) and its build configuration. */
 export function libtorchInfo(): VersionInfo {
   return native.versionInfo();
+}
+
+/**
+ * Starts recording every libtorch operator call; stopProfiler() writes the calls as a
+ * Chrome trace to `path` (open it in chrome://tracing or ui.perfetto.dev).
+ */
+export function startProfiler(path: string): void {
+  native.startProfiler(path);
+}
+
+/** Stops the recording that startProfiler() began and writes its trace file. */
+export function stopProfiler(): void {
+  native.stopProfiler();
 }

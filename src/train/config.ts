@@ -77,7 +77,7 @@ export function defaultConfig(): Omit<TrainConfig, 'net' | 'head'> {
     precision: 'fp32',
     channelsLast: true,
     convAlgorithm: 'auto',
-    evalBatchSize: 1000,
+    evalBatchSize: 250,
     trainLossImages: 6000,
   };
 }

@@ -267,8 +267,7 @@ export class Trainer {
     step.backward();
     const lossSum = step.lossSum();
     const t2 = now();
-    this.#checkFinite(lossSum);
-    optimizer.step();
+    this.#checkFinite(lossSum, optimizer.stepChecked());
     const t3 = now();
     totals.dataSeconds += t0 - gathered;
     totals.forwardSeconds += t1 - t0;
@@ -286,12 +285,12 @@ export class Trainer {
     throw new DivergenceError(epoch, nextBatch + 1, 'a score');
   }
 
-  #checkFinite(lossSum: number): void {
+  // The optimiser has already stepped; the run stops here, before anything is saved, so
+  // the files on disk keep the last good state.
+  #checkFinite(lossSum: number, gradientsFinite: boolean): void {
     const { epoch, nextBatch } = this.progress;
     if (!Number.isFinite(lossSum)) throw new DivergenceError(epoch, nextBatch + 1, 'the loss');
-    if (!this.optimizer.gradientsFinite()) {
-      throw new DivergenceError(epoch, nextBatch + 1, 'a gradient');
-    }
+    if (!gradientsFinite) throw new DivergenceError(epoch, nextBatch + 1, 'a gradient');
   }
 
   #batchProgress(batches: number): BatchProgress {

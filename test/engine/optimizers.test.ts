@@ -122,6 +122,24 @@ describe('Adam', () => {
     optimizer.dispose();
   });
 
+  test('Adam stepChecked reports a NaN gradient', () => {
+    using param = parameter([1, 2, 3]);
+    const optimizer = new optim.Adam([param], { lr: 0.1 });
+    backwardWith(optimizer, param, [0.5, -0.5, 1]);
+    assert.equal(optimizer.stepChecked(), true);
+    backwardWith(optimizer, param, [0.5, Number.NaN, 1]);
+    assert.equal(optimizer.stepChecked(), false);
+    optimizer.dispose();
+  });
+
+  test('SGD stepChecked reports an infinite gradient', () => {
+    using param = parameter([1, 2]);
+    const optimizer = new optim.SGD([param], { lr: 0.1 });
+    backwardWith(optimizer, param, [Number.POSITIVE_INFINITY, 1]);
+    assert.equal(optimizer.stepChecked(), false);
+    optimizer.dispose();
+  });
+
   test('Adam counts steps per parameter', () => {
     const options = { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
     using early = parameter([1, 2]);

@@ -1,12 +1,15 @@
-// The report's data: head groupings, means over seeds, source labels and the colour map,
-// checked on hand-made run records whose expected values are worked out in the comments.
+// The report's data: head groupings, means over seeds, source labels, the colour map and the
+// matching-loss figure, checked on hand-made run records whose expected values are worked out
+// in the comments.
 import assert from 'node:assert/strict';
 import { describe as suite, test } from 'node:test';
 
 import { paperHeads } from '../../src/experiments/paper.js';
 import { headColor } from '../../src/report/colors.js';
+import { buildFigures } from '../../src/report/figures.js';
 import { netComparisonHeads, selectGroups, sortHeads } from '../../src/report/groups.js';
 import { dotRows, paperSource } from '../../src/report/paper-chart.js';
+import { renderSvg } from '../../src/report/render.js';
 import {
   accuracyPanels,
   collectLines,
@@ -14,6 +17,7 @@ import {
   describeSeeds,
   finalAccuracyRows,
   lossPanels,
+  matchingLossPanels,
 } from '../../src/report/series.js';
 import { labelSources, type ReportSource } from '../../src/report/sources.js';
 import type { EpochMetrics } from '../../src/train/metrics.js';
@@ -64,6 +68,7 @@ function source(
     finished: records.filter((r) => r.summary !== null),
     nets: ['N0'],
     heads: sortHeads(records.map((r) => r.config.head)),
+    agreement: null,
   };
 }
 
@@ -258,5 +263,104 @@ suite('source labels', () => {
       labelSources([a, b]).map((s) => s.label),
       ['1: same', '2: same'],
     );
+  });
+});
+
+// The run with matching losses per epoch: train `loss + 0.1`, validation `loss`; null for both
+// when `losses` is null, as for a head without one.
+function withMatching(record: RunRecord, losses: (number | null)[] | null): RunRecord {
+  const epochs = record.epochs.map((epoch, i) => {
+    const loss = losses === null ? null : (losses[i] ?? null);
+    return {
+      ...epoch,
+      trainMatchingLoss: loss === null ? null : loss + 0.1,
+      validationMatchingLoss: loss,
+    };
+  });
+  return { ...record, epochs };
+}
+
+interface SpecRow {
+  title: { text: string };
+  data: { values: { head: string; panel: string }[] };
+}
+
+function matchingFigure(records: RunRecord[]) {
+  const sources = [source('a', records)];
+  return buildFigures(sources, collectLines(sources)).find((f) => f.id === 'N0-matching-loss');
+}
+
+suite('matching-loss figure', () => {
+  test('rows average the seeds', () => {
+    // Validation matching loss at epoch 1: seeds −6 and −7, mean −6.5.
+    const [line] = collectLines([
+      source('a', [
+        withMatching(run('isbe-tanh', 0, [1, 0.5]), [-6, -6.5]),
+        withMatching(run('isbe-tanh', 1, [1, 0.5]), [-7, -7.5]),
+      ]),
+    ]);
+    const rows = curveRows(line!, matchingLossPanels);
+    const validation = rows.filter((r) => r.panel === 'validation matching loss');
+    assert.deepEqual(
+      validation.map((r) => [r.epoch, r.value, r.low, r.high, r.seeds]),
+      [
+        [1, -6.5, -7, -6, 2],
+        [2, -7, -7.5, -6.5, 2],
+      ],
+    );
+    assert.equal(rows.filter((r) => r.panel === 'train matching loss').length, 2);
+  });
+
+  test('older runs give no rows', () => {
+    const [line] = collectLines([source('a', [run('ce-mean', 0, [1, 0.5])])]);
+    assert.deepEqual(curveRows(line!, matchingLossPanels), []);
+  });
+
+  test('figure is skipped without values', () => {
+    const figure = matchingFigure([run('ce-mean', 0, [1]), run('isbe-tanh', 0, [1])]);
+    assert.equal(figure, undefined);
+  });
+
+  test('cross-entropy heads share a row', () => {
+    const figure = matchingFigure([
+      withMatching(run('ce-mean', 0, [1, 0.5]), [0.3, 0.2]),
+      withMatching(run('isbe-softmax', 0, [1, 0.5]), [0.31, 0.21]),
+      withMatching(run('isbe-tanh', 0, [1, 0.5]), [-6.6, -6.7]),
+    ]);
+    assert.ok(figure, 'no matching-loss figure');
+    assert.equal(figure.section, 'curves');
+    const rows = (figure.spec as unknown as { vconcat: SpecRow[] }).vconcat;
+    assert.equal(rows.length, 2);
+    assert.match(rows[0]!.title.text, /^Cross-entropy in nats, per image: CE heads and softmax$/);
+    assert.equal(rows[1]!.title.text, 'tanh: ISBE matching loss per image');
+    const headsOf = (row: SpecRow) => [...new Set(row.data.values.map((v) => v.head))];
+    assert.deepEqual(headsOf(rows[0]!), ['ce-mean', 'isbe-softmax']);
+    assert.deepEqual(headsOf(rows[1]!), ['isbe-tanh']);
+    assert.match(figure.caption, /can be negative/);
+  });
+
+  test('head without one is named', () => {
+    const figure = matchingFigure([
+      withMatching(run('ce-mean', 0, [1]), [0.3]),
+      withMatching(run('isbe-normalize', 0, [1]), null),
+    ]);
+    assert.ok(figure, 'no matching-loss figure');
+    assert.match(figure.caption, /No matching loss recorded, so not drawn: isbe-normalize\./);
+    const rows = (figure.spec as unknown as { vconcat: SpecRow[] }).vconcat;
+    assert.equal(rows.length, 1);
+  });
+
+  test('figure renders without warnings', async () => {
+    const figure = matchingFigure([
+      withMatching(run('ce-mean', 0, [1, 0.5]), [0.3, 0.2]),
+      withMatching(run('ce-mean', 1, [1, 0.5]), [0.35, 0.25]),
+      withMatching(run('isbe-tanh', 0, [1, 0.5]), [-6.6, -6.7]),
+    ]);
+    assert.ok(figure, 'no matching-loss figure');
+    const rendered = await renderSvg(figure.spec);
+    assert.deepEqual(rendered.warnings, []);
+    for (const text of ['train matching loss', 'validation matching loss', 'N0: matching loss']) {
+      assert.ok(rendered.svg.includes(text), `the SVG lacks ${text}`);
+    }
   });
 });
