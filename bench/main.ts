@@ -31,8 +31,15 @@ interface Options {
 
 const allSections = ['calls', 'throughput', 'bf16', 'tau', 'memory', 'accuracy'];
 const heads = [
-  'ce-mean', 'ce-none', 'ce-sum', 'isbe-softmax', 'isbe-sigmoid', 'isbe-tanh',
-  'isbe-hardsigmoid', 'isbe-hardtanh', 'isbe-normalize',
+  'ce-mean',
+  'ce-none',
+  'ce-sum',
+  'isbe-softmax',
+  'isbe-sigmoid',
+  'isbe-tanh',
+  'isbe-hardsigmoid',
+  'isbe-hardtanh',
+  'isbe-normalize',
 ];
 
 function log(text: string): void {
@@ -83,8 +90,12 @@ async function throughputSection(options: Options, withBf16: boolean) {
   const out: Record<string, unknown> = {};
   for (const net of ['N0', 'N1']) {
     const spec: BenchRun = {
-      net, head: 'isbe-softmax', epochs: 2, images: options.images,
-      threads: options.threads, augment: true,
+      net,
+      head: 'isbe-softmax',
+      epochs: 2,
+      images: options.images,
+      threads: options.threads,
+      augment: true,
     };
     const names = withBf16
       ? ['productBf16', 'reference']
@@ -139,8 +150,12 @@ async function tauSection(options: Options) {
   for (let round = 0; round < options.tauRepeats; round++) {
     for (const head of heads) {
       const spec: BenchRun = {
-        net: 'N0', head, epochs: 1, images: options.tauImages,
-        threads: options.threads, augment: false,
+        net: 'N0',
+        head,
+        epochs: 1,
+        images: options.tauImages,
+        threads: options.threads,
+        augment: false,
       };
       log(`τ round ${round + 1}/${options.tauRepeats}: ${head}`);
       for (const program of round % 2 === 0 ? ['product', 'reference'] : ['reference', 'product']) {
@@ -151,22 +166,36 @@ async function tauSection(options: Options) {
   }
   const summary = (program: string) => {
     const byHead = taus[program] as Record<string, number[]>;
-    const perHead = Object.fromEntries(Object.entries(byHead).map(([h, v]) => [h, meanInterval(v)]));
+    const perHead = Object.fromEntries(
+      Object.entries(byHead).map(([h, v]) => [h, meanInterval(v)]),
+    );
     // Paired by round: mean τ of the ISBE heads (without normalize) minus mean τ of CE heads.
     const isbe = heads.filter((h) => h.startsWith('isbe-') && h !== 'isbe-normalize');
     const ce = heads.filter((h) => h.startsWith('ce-'));
     const mean = (names: string[], round: number) =>
       names.reduce((sum, h) => sum + (byHead[h]?.[round] as number), 0) / names.length;
-    const differences = Array.from({ length: options.tauRepeats }, (_, r) => mean(isbe, r) - mean(ce, r));
+    const differences = Array.from(
+      { length: options.tauRepeats },
+      (_, r) => mean(isbe, r) - mean(ce, r),
+    );
     return { perHead, isbeMinusCe: meanInterval(differences) };
   };
-  return { net: 'N0', images: options.tauImages, product: summary('product'), reference: summary('reference') };
+  return {
+    net: 'N0',
+    images: options.tauImages,
+    product: summary('product'),
+    reference: summary('reference'),
+  };
 }
 
 async function memorySection(options: Options) {
   const spec: BenchRun = {
-    net: 'N0', head: 'isbe-softmax', epochs: 10, images: options.tauImages,
-    threads: options.threads, augment: true,
+    net: 'N0',
+    head: 'isbe-softmax',
+    epochs: 10,
+    images: options.tauImages,
+    threads: options.threads,
+    augment: true,
   };
   log('memory: 10 epochs of N0');
   const run = await runProduct(spec);
@@ -176,8 +205,12 @@ async function memorySection(options: Options) {
 
 async function accuracySection(options: Options) {
   const spec: BenchRun = {
-    net: 'N1', head: 'isbe-softmax', epochs: 3, images: 54000,
-    threads: options.threads, augment: true,
+    net: 'N1',
+    head: 'isbe-softmax',
+    epochs: 3,
+    images: 54000,
+    threads: options.threads,
+    augment: true,
   };
   log('accuracy: N1, 3 epochs, fp32 and bf16 with the same seed');
   const fp32 = lastEpoch(await runProduct(spec)).testAccuracy;
@@ -193,7 +226,12 @@ async function main(): Promise<void> {
     .option('--tau-images <n>', 'training images per τ run and for the memory run', Number, 6000)
     .option('--tau-repeats <n>', 'rounds of τ runs per head', Number, 5)
     .option('--threads <n>', 'threads for both programs', Number, physicalCores())
-    .option('--sections <list>', `sections to run: ${allSections.join(',')}`, (v: string) => v.split(','), allSections);
+    .option(
+      '--sections <list>',
+      `sections to run: ${allSections.join(',')}`,
+      (v: string) => v.split(','),
+      allSections,
+    );
   const options = program.parse().opts<Options>();
   const results: Record<string, unknown> = {
     machine: { cpu: cpuModel(), threads: options.threads, node: process.version },

@@ -66,18 +66,28 @@ function targetLines(results: Results): string[] {
     for (const net of Object.keys(throughput)) {
       const step = throughput[net]?.stepRatioVsChannelsLast;
       const epoch = throughput[net]?.epochRatioVsDefault;
-      if (step) lines.push(`- fp32 step throughput ${net} ≥ 1.2x the reference’s channels-last: ${ratio(step)}, ${verdict(step.median >= 1.2)}`);
-      if (epoch) lines.push(`- whole-epoch throughput ${net} ≥ 1.3x the reference: ${ratio(epoch)}, ${verdict(epoch.median >= 1.3)}`);
+      if (step)
+        lines.push(
+          `- fp32 step throughput ${net} ≥ 1.2x the reference’s channels-last: ${ratio(step)}, ${verdict(step.median >= 1.2)}`,
+        );
+      if (epoch)
+        lines.push(
+          `- whole-epoch throughput ${net} ≥ 1.3x the reference: ${ratio(epoch)}, ${verdict(epoch.median >= 1.3)}`,
+        );
     }
   }
   const bf16 = results.bf16 as Record<string, Record<string, Spread>> | undefined;
   if (bf16) {
     for (const net of Object.keys(bf16)) {
       const step = bf16[net]?.stepRatioVsDefault;
-      if (step) lines.push(`- bf16 step throughput ${net} ≥ 2x the reference’s default fp32: ${ratio(step)}, ${verdict(step.median >= 2)}`);
+      if (step)
+        lines.push(
+          `- bf16 step throughput ${net} ≥ 2x the reference’s default fp32: ${ratio(step)}, ${verdict(step.median >= 2)}`,
+        );
     }
   }
-  const accuracy = results.accuracy as { fp32: number; bf16: number; difference: number } | undefined;
+  const accuracy = results.accuracy as
+    { fp32: number; bf16: number; difference: number } | undefined;
   if (accuracy) {
     const met = Math.abs(accuracy.difference) <= 0.1;
     lines.push(
@@ -85,7 +95,8 @@ function targetLines(results: Results): string[] {
         `fp32 ${accuracy.fp32.toFixed(2)} %, bf16 ${accuracy.bf16.toFixed(2)} %, ${verdict(met)}`,
     );
   }
-  const memory = results.memory as { afterEpoch2: number; afterEpoch10: number; change: number } | undefined;
+  const memory = results.memory as
+    { afterEpoch2: number; afterEpoch10: number; change: number } | undefined;
   if (memory) {
     lines.push(
       `- resident memory after epoch 10 within 5 % of epoch 2: ${(memory.afterEpoch2 / 2 ** 20).toFixed(0)} → ` +
@@ -129,7 +140,8 @@ function tauLines(section: Results): string[] {
 /** The whole page. */
 export function renderMarkdown(results: Results): string {
   const machine = results.machine as Record<string, string | number>;
-  const calls = results.calls as { productMicroseconds: number; referenceMicroseconds: number } | undefined;
+  const calls = results.calls as
+    { productMicroseconds: number; referenceMicroseconds: number } | undefined;
   const lines = [
     '# Benchmarks',
     '',
@@ -150,8 +162,22 @@ export function renderMarkdown(results: Results): string {
       '',
     );
   }
-  if (results.throughput) lines.push(...throughputLines('fp32 throughput (isbe-softmax, 2 epochs with augmentation; figures from the second)', results.throughput as Results, false));
-  if (results.bf16) lines.push(...throughputLines('bf16 throughput against the reference’s default fp32', results.bf16 as Results, true));
+  if (results.throughput)
+    lines.push(
+      ...throughputLines(
+        'fp32 throughput (isbe-softmax, 2 epochs with augmentation; figures from the second)',
+        results.throughput as Results,
+        false,
+      ),
+    );
+  if (results.bf16)
+    lines.push(
+      ...throughputLines(
+        'bf16 throughput against the reference’s default fp32',
+        results.bf16 as Results,
+        true,
+      ),
+    );
   if (results.tau) lines.push(...tauLines(results.tau as Results));
   return `${lines.join('\n')}\n`;
 }

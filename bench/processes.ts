@@ -44,7 +44,10 @@ export interface BenchRun {
   seed?: number;
 }
 
-async function collectLines(command: string, args: string[]): Promise<{ lines: unknown[]; times: number[] }> {
+async function collectLines(
+  command: string,
+  args: string[],
+): Promise<{ lines: unknown[]; times: number[] }> {
   const started = performance.now();
   const child = spawn(command, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -59,7 +62,8 @@ async function collectLines(command: string, args: string[]): Promise<{ lines: u
     lines.push(JSON.parse(line));
   }
   const code: number = await new Promise((resolve) => child.on('close', (c) => resolve(c ?? 1)));
-  if (code !== 0) throw new Error(`${command} ${args.join(' ')} failed with code ${code}:\n${stderr}`);
+  if (code !== 0)
+    throw new Error(`${command} ${args.join(' ')} failed with code ${code}:\n${stderr}`);
   return { lines, times };
 }
 
@@ -67,11 +71,29 @@ async function collectLines(command: string, args: string[]): Promise<{ lines: u
 export async function runProduct(run: BenchRun, extra: string[] = []): Promise<RunFigures> {
   const runsDir = mkdtempSync(join(tmpdir(), 'isbe-bench-'));
   const args = [
-    join(repoRoot, 'bin', 'isbe.js'), 'train', '--json',
-    '--net', run.net, '--head', run.head, '--epochs', String(run.epochs),
-    '--limit', String(run.images), '--threads', String(run.threads),
-    '--seed', String(run.seed ?? 0), '--batch-size', '128', '--train-loss-images', '0',
-    '--runs-dir', runsDir, ...(run.augment ? [] : ['--no-augment']), ...extra,
+    join(repoRoot, 'bin', 'isbe.js'),
+    'train',
+    '--json',
+    '--net',
+    run.net,
+    '--head',
+    run.head,
+    '--epochs',
+    String(run.epochs),
+    '--limit',
+    String(run.images),
+    '--threads',
+    String(run.threads),
+    '--seed',
+    String(run.seed ?? 0),
+    '--batch-size',
+    '128',
+    '--train-loss-images',
+    '0',
+    '--runs-dir',
+    runsDir,
+    ...(run.augment ? [] : ['--no-augment']),
+    ...extra,
   ];
   try {
     const { lines, times } = await collectLines(process.execPath, args);
@@ -115,11 +137,28 @@ print(json.dumps({'peak_rss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_max
 /** Runs the PyTorch reference trainer with the given settings and extra flags. */
 export async function runReference(run: BenchRun, extra: string[] = []): Promise<RunFigures> {
   const args = [
-    '-c', referenceWrapper, referenceScript, '--json', '--data', mnistDir,
-    '--net', run.net, '--head', run.head, '--epochs', String(run.epochs),
-    '--limit', String(run.images), '--threads', String(run.threads),
-    '--seed', String(run.seed ?? 0), '--batch', '128',
-    ...(run.augment ? ['--augment'] : []), ...extra,
+    '-c',
+    referenceWrapper,
+    referenceScript,
+    '--json',
+    '--data',
+    mnistDir,
+    '--net',
+    run.net,
+    '--head',
+    run.head,
+    '--epochs',
+    String(run.epochs),
+    '--limit',
+    String(run.images),
+    '--threads',
+    String(run.threads),
+    '--seed',
+    String(run.seed ?? 0),
+    '--batch',
+    '128',
+    ...(run.augment ? ['--augment'] : []),
+    ...extra,
   ];
   const { lines, times } = await collectLines(python, args);
   const epochLines = (lines as Record<string, number>[]).filter((line) => 'epoch' in line);

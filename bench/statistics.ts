@@ -13,12 +13,20 @@ export function spread(values: readonly number[]): Spread {
   const n = sorted.length;
   if (n === 0) throw new RangeError('spread() needs at least one value');
   const middle = Math.floor(n / 2);
-  const median = n % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  const median =
+    n % 2 === 1
+      ? (sorted[middle] as number)
+      : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
   return { min: sorted[0] as number, median, max: sorted[n - 1] as number, n };
 }
 
 /** Mean and 95 % t-interval of a sample of at least two values. */
-export function meanInterval(values: readonly number[]): { mean: number; low: number; high: number; n: number } {
+export function meanInterval(values: readonly number[]): {
+  mean: number;
+  low: number;
+  high: number;
+  n: number;
+} {
   const n = values.length;
   const mean = values.reduce((sum, v) => sum + v, 0) / n;
   if (n < 2) return { mean, low: Number.NaN, high: Number.NaN, n };

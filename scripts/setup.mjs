@@ -142,7 +142,9 @@ function checkBlas() {
   log(`WARNING: ${link} resolves to ${target}, which is not OpenBLAS.`);
   log('Linear layers will run about 15x slower. Switch with, as root:');
   log('  apt-get install -y libopenblas0-openmp');
-  log(`  update-alternatives --set libblas.so.3-${multiarch} ${libDir}/openblas-openmp/libblas.so.3`);
+  log(
+    `  update-alternatives --set libblas.so.3-${multiarch} ${libDir}/openblas-openmp/libblas.so.3`,
+  );
   log(banner);
 }
 
@@ -199,7 +201,9 @@ function ensureAddon(force) {
 
 function ensureTypeScript(force) {
   const isSource = (path) => path.endsWith('.ts');
-  const sources = ['src', 'test', 'bench', 'examples'].flatMap((dir) => listFiles(join(root, dir), isSource));
+  const sources = ['src', 'test', 'bench', 'examples'].flatMap((dir) =>
+    listFiles(join(root, dir), isSource),
+  );
   const hash = hashFiles([...sources, join(root, 'tsconfig.json')]);
   const stampPath = join(root, 'dist', '.isbe-sources-sha256');
   if (!force && existsSync(stampPath) && readFileSync(stampPath, 'utf8') === hash) return;

@@ -20,7 +20,12 @@ export { DataError } from './data/split.js';
 export type { DataSplits, ImageSet } from './data/dataset.js';
 export { shuffledBatches, orderedBatches, batchCount, type Batch } from './data/batches.js';
 export { augmentBatch, moderateAugmentation } from './data/augment.js';
-export { Trainer, DivergenceError, type TrainCallbacks, type TrainResult } from './train/trainer.js';
+export {
+  Trainer,
+  DivergenceError,
+  type TrainCallbacks,
+  type TrainResult,
+} from './train/trainer.js';
 export { runTraining } from './train/run.js';
 export { defaultConfig, validateConfig, ConfigError, type TrainConfig } from './train/config.js';
 export type { EpochMetrics, RunSummary } from './train/metrics.js';

@@ -24,7 +24,9 @@ function buildProgram(): Command {
   const program = new Command();
   program
     .name('isbe')
-    .description('Train classifiers with ISBE heads or cross-entropy on libtorch, and reproduce the ISBE paper')
+    .description(
+      'Train classifiers with ISBE heads or cross-entropy on libtorch, and reproduce the ISBE paper',
+    )
     .version(packageVersion())
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();

@@ -77,9 +77,24 @@ export function addTrainingOptions(command: Command): Command {
   return command
     .option('--batch-size <n>', 'training batch size', integerAtLeast(1), defaults.batchSize)
     .option('--lr <rate>', "Adam's learning rate", numberIn(0, 10, false), defaults.lr)
-    .option('--threads <n>', 'libtorch threads; the default is the number of physical cores', integerAtLeast(1), defaults.threads)
-    .option('--blur <mu>', 'μ of the blurred one-hot targets of ISBE heads, in [0, 1)', numberIn(0, 1, true), defaults.blur)
-    .option('--label-smoothing <epsilon>', 'label smoothing ε for every head, in [0, 1)', numberIn(0, 1, true), defaults.labelSmoothing)
+    .option(
+      '--threads <n>',
+      'libtorch threads; the default is the number of physical cores',
+      integerAtLeast(1),
+      defaults.threads,
+    )
+    .option(
+      '--blur <mu>',
+      'μ of the blurred one-hot targets of ISBE heads, in [0, 1)',
+      numberIn(0, 1, true),
+      defaults.blur,
+    )
+    .option(
+      '--label-smoothing <epsilon>',
+      'label smoothing ε for every head, in [0, 1)',
+      numberIn(0, 1, true),
+      defaults.labelSmoothing,
+    )
     .option(
       '--class-weights <list>',
       'weight of each class, w0,...,wK-1, for every head, as CrossEntropyLoss weighs ' +
@@ -99,7 +114,10 @@ export function addTrainingOptions(command: Command): Command {
         .choices(['sum', 'mean'])
         .default('sum'),
     )
-    .option('--no-augment', 'turn off the random rotation (±10°) and shift (±2 px) of training images')
+    .option(
+      '--no-augment',
+      'turn off the random rotation (±10°) and shift (±2 px) of training images',
+    )
     .addOption(
       new Option('--dataset <name>', 'bundled data set to train on')
         .choices(datasetNames)
@@ -108,7 +126,12 @@ export function addTrainingOptions(command: Command): Command {
     .option('--data <dir>', 'folder with the four MNIST-format IDX files, instead of --dataset')
     .option('--limit <n>', 'train on the first n training images only', integerAtLeast(1))
     .option('--test-limit <n>', 'evaluate on the first n test images only', integerAtLeast(1))
-    .option('--validation-size <n>', 'training images held out for validation (the last ones)', integerAtLeast(1), defaults.validationSize)
+    .option(
+      '--validation-size <n>',
+      'training images held out for validation (the last ones)',
+      integerAtLeast(1),
+      defaults.validationSize,
+    )
     .addOption(
       new Option('--precision <kind>', 'arithmetic of the forward pass')
         .choices(['fp32', 'bf16'])
@@ -124,8 +147,18 @@ export function addTrainingOptions(command: Command): Command {
         .choices(['auto', 'direct'])
         .default(defaults.convAlgorithm),
     )
-    .option('--eval-batch-size <n>', 'batch size of evaluation', integerAtLeast(1), defaults.evalBatchSize)
-    .option('--train-loss-images <n>', 'training images whose loss is reported each epoch (0 for none)', integerAtLeast(0), defaults.trainLossImages)
+    .option(
+      '--eval-batch-size <n>',
+      'batch size of evaluation',
+      integerAtLeast(1),
+      defaults.evalBatchSize,
+    )
+    .option(
+      '--train-loss-images <n>',
+      'training images whose loss is reported each epoch (0 for none)',
+      integerAtLeast(0),
+      defaults.trainLossImages,
+    )
     .option('--runs-dir <dir>', 'folder that receives the run folder', 'runs');
 }
 

@@ -21,7 +21,9 @@ export function abortOnSignals(): SignalAbort {
       logLine(`received ${name} again: exiting now`);
       process.exit(128 + constants.signals[name]);
     }
-    logLine(`received ${name}: stopping after the current batch and saving the run (repeat to exit at once)`);
+    logLine(
+      `received ${name}: stopping after the current batch and saving the run (repeat to exit at once)`,
+    );
     controller.abort(name);
   };
   process.on('SIGINT', onSignal);

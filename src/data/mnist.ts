@@ -50,7 +50,9 @@ function findFile(dir: string, base: string): string {
 
 function checkPair(images: IdxArray, labels: IdxArray, imageFile: string, labelFile: string) {
   if (images.dims.length !== 3) {
-    throw new DataError(`${imageFile}: images must have 3 dimensions (N, H, W), got ${images.dims.length}`);
+    throw new DataError(
+      `${imageFile}: images must have 3 dimensions (N, H, W), got ${images.dims.length}`,
+    );
   }
   if (labels.dims.length !== 1) {
     throw new DataError(`${labelFile}: labels must have 1 dimension, got ${labels.dims.length}`);

@@ -39,10 +39,15 @@ export async function runGrid(
     const resume = existsSync(join(runDir, resumeFile));
     mkdirSync(runDir, { recursive: true });
     const trainCallbacks = callbacks.onTrainingStart?.(config, index, jobs.length) ?? {};
-    const result = await runTraining(config, { dir: runDir, data, callbacks: trainCallbacks, signal, resume });
+    const result = await runTraining(config, {
+      dir: runDir,
+      data,
+      callbacks: trainCallbacks,
+      signal,
+      resume,
+    });
     if (result.stopped) return { stopped: true, records: readGrid(dir) };
     callbacks.onTrainingEnd?.(config, readRun(runDir));
   }
   return { stopped: false, records: readGrid(dir) };
 }
-

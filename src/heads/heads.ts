@@ -328,7 +328,10 @@ export class IsbeHead implements Head {
       const epsilon = this.options.labelSmoothing ?? 0;
       if (epsilon === 0) return mapToRange(target, this.soft.range, dtype);
       return tidy(() => {
-        const smoothed = target.to(dtype).mul(1 - epsilon).add(epsilon / numClasses);
+        const smoothed = target
+          .to(dtype)
+          .mul(1 - epsilon)
+          .add(epsilon / numClasses);
         return mapToRange(smoothed, this.soft.range, dtype);
       });
     }
@@ -450,7 +453,11 @@ export function headNames(): string[] {
 
 /** Creates a head from its name, for example "ce-sum" or "isbe-tanh". */
 export function createHead(name: string, options: IsbeHeadOptions = {}): Head {
-  const reductions: Record<string, Reduction> = { 'ce-none': 'none', 'ce-mean': 'mean', 'ce-sum': 'sum' };
+  const reductions: Record<string, Reduction> = {
+    'ce-none': 'none',
+    'ce-mean': 'mean',
+    'ce-sum': 'sum',
+  };
   const reduction = reductions[name];
   if (reduction !== undefined) {
     if (options.reduction !== undefined) {

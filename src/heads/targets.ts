@@ -46,7 +46,11 @@ export function labelTargets(
   const { on, off } = targetLevels(numClasses, options);
   return noGrad(() =>
     tidy(() => {
-      const rows = labels.oneHot(numClasses).to(dtype).mul(on - off).add(off);
+      const rows = labels
+        .oneHot(numClasses)
+        .to(dtype)
+        .mul(on - off)
+        .add(off);
       return range === 'symmetric' ? rows.mul(2).sub(1) : rows;
     }),
   );

@@ -55,7 +55,11 @@ export function encodeSafetensors(
   for (const [name, tensor] of tensors) {
     const storage = tensor.toStorage();
     const bytes = new Uint8Array(storage.buffer, storage.byteOffset, storage.byteLength);
-    header[name] = { dtype: codes[tensor.dtype], shape: tensor.shape, data_offsets: [offset, offset + bytes.length] };
+    header[name] = {
+      dtype: codes[tensor.dtype],
+      shape: tensor.shape,
+      data_offsets: [offset, offset + bytes.length],
+    };
     chunks.push(bytes);
     offset += bytes.length;
   }
@@ -135,13 +139,17 @@ export function loadSafetensors(path: string): SafetensorsContent {
     }
     const entry = value as Entry;
     const dtype = dtypes[entry.dtype];
-    if (dtype === undefined) throw new SafetensorsError(path, `${name} has unsupported dtype ${entry.dtype}`);
+    if (dtype === undefined)
+      throw new SafetensorsError(path, `${name} has unsupported dtype ${entry.dtype}`);
     const [begin, end] = entry.data_offsets;
     const numel = entry.shape.reduce((product, size) => product * size, 1);
     if (end > data.length || end - begin !== numel * dtypeByteSize(dtype)) {
       throw new SafetensorsError(path, `${name} has byte offsets that do not fit its shape`);
     }
-    tensors.set(name, fromStorage(storageFor(dtype, data.subarray(begin, end)), entry.shape, dtype));
+    tensors.set(
+      name,
+      fromStorage(storageFor(dtype, data.subarray(begin, end)), entry.shape, dtype),
+    );
   }
   return { tensors, metadata };
 }

@@ -23,7 +23,8 @@ export function buildNetwork(spec: NetworkSpec, options: BuildOptions): Sequenti
   let [channels, height, width] = options.inputShape;
   let features: number | undefined;
   const modules: Module[] = [];
-  const describe = (index: number) => `${spec.name} layer ${index + 1} (${formatNetwork({ name: '', layers: [spec.layers[index]!] })})`;
+  const describe = (index: number) =>
+    `${spec.name} layer ${index + 1} (${formatNetwork({ name: '', layers: [spec.layers[index]!] })})`;
   spec.layers.forEach((layer, index) => {
     const last = index === spec.layers.length - 1;
     switch (layer.kind) {
@@ -31,7 +32,8 @@ export function buildNetwork(spec: NetworkSpec, options: BuildOptions): Sequenti
         if (features !== undefined) {
           throw new SpecError(`${describe(index)}: a convolution cannot follow a linear layer`);
         }
-        const size = (n: number) => Math.floor((n + 2 * layer.padding - layer.kernel) / layer.stride) + 1;
+        const size = (n: number) =>
+          Math.floor((n + 2 * layer.padding - layer.kernel) / layer.stride) + 1;
         if (size(height) < 1 || size(width) < 1) {
           throw new SpecError(
             `${describe(index)}: its ${layer.kernel}×${layer.kernel} kernel does not fit the ` +
@@ -70,7 +72,9 @@ export function buildNetwork(spec: NetworkSpec, options: BuildOptions): Sequenti
           modules.push(new Flatten());
           features = channels * height * width;
         }
-        modules.push(new Linear({ inFeatures: features, outFeatures: layer.features, bias: layer.bias }));
+        modules.push(
+          new Linear({ inFeatures: features, outFeatures: layer.features, bias: layer.bias }),
+        );
         if (!last) modules.push(new ReLU(true));
         features = layer.features;
         break;

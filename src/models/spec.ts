@@ -62,7 +62,8 @@ export function parseLayer(token: string): LayerSpec {
     if (percent >= 100) throw new SpecError(`layer '${token}': dropout must be below 100 %`);
     return { kind: 'dropout', p: percent / 100 };
   }
-  if ((match = maxpool.exec(token))) return { kind: 'maxpool', size: positive(token, match[1] ?? '') };
+  if ((match = maxpool.exec(token)))
+    return { kind: 'maxpool', size: positive(token, match[1] ?? '') };
   if ((match = linear.exec(token))) {
     return { kind: 'linear', features: positive(token, match[1] ?? ''), bias: match[2] !== 'nb' };
   }

@@ -5,15 +5,7 @@
 
 /** Names of the tensor element types, shared with the native code. */
 export type DtypeName =
-  | 'float32'
-  | 'float64'
-  | 'bfloat16'
-  | 'float16'
-  | 'int64'
-  | 'int32'
-  | 'uint8'
-  | 'int8'
-  | 'bool';
+  'float32' | 'float64' | 'bfloat16' | 'float16' | 'int64' | 'int32' | 'uint8' | 'int8' | 'bool';
 
 /** Memory layouts of a 4-D tensor. */
 export type MemoryFormat = 'contiguous' | 'channelsLast' | 'preserve';
@@ -23,13 +15,7 @@ export type Reduction = 'none' | 'mean' | 'sum';
 
 /** Typed arrays that hold the raw elements of a tensor. */
 export type StorageArray =
-  | Float32Array
-  | Float64Array
-  | BigInt64Array
-  | Int32Array
-  | Int8Array
-  | Uint16Array
-  | Uint8Array;
+  Float32Array | Float64Array | BigInt64Array | Int32Array | Int8Array | Uint16Array | Uint8Array;
 
 /** Opaque handle owning one libtorch tensor. */
 export interface NativeTensor {

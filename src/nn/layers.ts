@@ -127,7 +127,8 @@ export class Flatten extends Module {
    * input's memory format, which keeps the backward of the layers before it fast.
    */
   forward(input: Tensor): Tensor {
-    const wholeSample = this.startDim === 1 && (this.endDim === -1 || this.endDim === input.ndim - 1);
+    const wholeSample =
+      this.startDim === 1 && (this.endDim === -1 || this.endDim === input.ndim - 1);
     if (wholeSample && input.ndim === 4) return new Tensor(native.flattenBatch(input.handle));
     return input.flatten(this.startDim, this.endDim);
   }

@@ -84,7 +84,9 @@ export abstract class Module {
       const value = state.get(name);
       if (value === undefined) problems.push(`missing ${name}`);
       else if (value.shape.join() !== parameter.shape.join()) {
-        problems.push(`${name} has shape [${value.shape}] but the module expects [${parameter.shape}]`);
+        problems.push(
+          `${name} has shape [${value.shape}] but the module expects [${parameter.shape}]`,
+        );
       }
     }
     for (const name of state.keys()) if (!own.has(name)) problems.push(`unexpected ${name}`);

@@ -90,8 +90,12 @@ export class Adam extends Optimizer {
     const steps = stateScalars(state, 'step', count);
     const started = steps.some((step) => step > 0);
     // Copy before dispose(), because `state` may hold this optimizer's own tensors.
-    const expAvgs = started ? copyLikeParams(this.params, stateTensors(state, 'expAvg', count)) : [];
-    const expAvgSqs = started ? copyLikeParams(this.params, stateTensors(state, 'expAvgSq', count)) : [];
+    const expAvgs = started
+      ? copyLikeParams(this.params, stateTensors(state, 'expAvg', count))
+      : [];
+    const expAvgSqs = started
+      ? copyLikeParams(this.params, stateTensors(state, 'expAvgSq', count))
+      : [];
     this.dispose();
     this.#steps = steps;
     this.#stepCount = state.scalars.calls ?? 0;

@@ -85,5 +85,9 @@ export function stateScalars(state: OptimizerState, prefix: string, count: numbe
  * for convolution weights), so that a restored state updates exactly as the original did.
  */
 export function copyLikeParams(params: readonly Tensor[], state: readonly Tensor[]): Tensor[] {
-  return state.map((tensor, i) => zerosLike(params[i] as Tensor).copy_(tensor).keep());
+  return state.map((tensor, i) =>
+    zerosLike(params[i] as Tensor)
+      .copy_(tensor)
+      .keep(),
+  );
 }

@@ -77,7 +77,9 @@ export function loadResumeState(dir: string, trainer: Trainer): void {
   const { tensors, metadata } = loadSafetensors(path);
   try {
     if (metadata.format !== resumeFormat) {
-      throw new Error(`${path} is not an isbe resume state (format ${metadata.format ?? 'missing'})`);
+      throw new Error(
+        `${path} is not an isbe resume state (format ${metadata.format ?? 'missing'})`,
+      );
     }
     trainer.model.loadStateDict(take(tensors, 'model.'));
     trainer.optimizer.loadStateDict({
@@ -86,7 +88,10 @@ export function loadResumeState(dir: string, trainer: Trainer): void {
     });
     trainer.dataGenerator.setState(bytesOf(tensors, 'generator.data'));
     trainer.dropoutGenerator.setState(bytesOf(tensors, 'generator.dropout'));
-    const position = JSON.parse(metadata.progress ?? '{}') as Omit<TrainProgress, 'epochStartState'>;
+    const position = JSON.parse(metadata.progress ?? '{}') as Omit<
+      TrainProgress,
+      'epochStartState'
+    >;
     const epochStartState = tensors.has('generator.epochStart')
       ? bytesOf(tensors, 'generator.epochStart')
       : null;

@@ -142,7 +142,9 @@ export function validateConfig(config: TrainConfig): void {
   requireUnitInterval('label smoothing', config.labelSmoothing);
   validateTargetOptions(config);
   if (!datasetNames.includes(config.dataset)) {
-    throw new ConfigError(`dataset must be one of ${datasetNames.join(', ')}, got ${config.dataset}`);
+    throw new ConfigError(
+      `dataset must be one of ${datasetNames.join(', ')}, got ${config.dataset}`,
+    );
   }
   if (config.convAlgorithm !== undefined && !['auto', 'direct'].includes(config.convAlgorithm)) {
     throw new ConfigError(

@@ -48,7 +48,10 @@ export function evaluate(model: Module, head: Head, set: ImageSet, options: Eval
           const images = options.channelsLast
             ? batch.images.contiguous('channelsLast')
             : batch.images;
-          const raw = options.precision === 'bf16' ? autocast(() => model.forward(images)) : model.forward(images);
+          const raw =
+            options.precision === 'bf16'
+              ? autocast(() => model.forward(images))
+              : model.forward(images);
           const scores = raw.dtype === 'float32' ? raw : raw.to('float32');
           const predicted = scores.argmax(1);
           correct += predicted.eq(batch.labels).sum().item();

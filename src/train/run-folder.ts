@@ -36,7 +36,10 @@ export interface RunConfigFile {
 }
 
 /** The software and machine a run used; `libtorch` is the loaded libtorch's version. */
-export function environmentInfo(threads: number, libtorch: string): Record<string, string | number> {
+export function environmentInfo(
+  threads: number,
+  libtorch: string,
+): Record<string, string | number> {
   return {
     node: process.version,
     libtorch,

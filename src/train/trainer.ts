@@ -167,7 +167,13 @@ export class Trainer {
     this.optimizer = new Adam(this.model.parameters(), { lr: config.lr });
     const sample = Math.min(config.trainLossImages, setSize(data.train));
     this.#trainLossSet = sample > 0 ? sliceSet(data.train, 0, sample) : null;
-    this.progress = { finished: [], epoch: 1, nextBatch: 0, totals: emptyTotals(), epochStartState: null };
+    this.progress = {
+      finished: [],
+      epoch: 1,
+      nextBatch: 0,
+      totals: emptyTotals(),
+      epochStartState: null,
+    };
   }
 
   /** Asks the loop to return after the batch in progress. Safe to call from a signal handler. */
@@ -258,7 +264,8 @@ export class Trainer {
     if (config.augment) images = augmentBatch(images, this.dataGenerator);
     if (config.channelsLast) images = images.contiguous('channelsLast');
     const t0 = now();
-    const raw = this.precision === 'bf16' ? autocast(() => model.forward(images)) : model.forward(images);
+    const raw =
+      this.precision === 'bf16' ? autocast(() => model.forward(images)) : model.forward(images);
     const scores = raw.dtype === 'float32' ? raw : raw.to('float32');
     this.#checkScores(scores);
     const step = head.forward(scores, labels);

@@ -22,9 +22,27 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: '32 to 64 channels on 12×12', input: [4, 32, 12, 12], outChannels: 64, padding: 0, bias: true },
-  { name: '64 to 64 channels on 10×10', input: [3, 64, 10, 10], outChannels: 64, padding: 0, bias: false },
-  { name: 'padded 16 channels on 8×8', input: [2, 16, 8, 8], outChannels: 32, padding: 1, bias: true },
+  {
+    name: '32 to 64 channels on 12×12',
+    input: [4, 32, 12, 12],
+    outChannels: 64,
+    padding: 0,
+    bias: true,
+  },
+  {
+    name: '64 to 64 channels on 10×10',
+    input: [3, 64, 10, 10],
+    outChannels: 64,
+    padding: 0,
+    bias: false,
+  },
+  {
+    name: 'padded 16 channels on 8×8',
+    input: [2, 16, 8, 8],
+    outChannels: 32,
+    padding: 1,
+    bias: true,
+  },
   { name: 'large map falls back', input: [2, 32, 26, 26], outChannels: 32, padding: 0, bias: true },
 ];
 

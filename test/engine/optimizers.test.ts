@@ -151,8 +151,14 @@ describe('Adam', () => {
     // bias-corrected for step 1, as in PyTorch.
     optimizer.zeroGrad();
     tidy(() => {
-      early.mul(tensor(Float64Array.from([0.1, 0.2]))).sum().backward();
-      late.mul(tensor(Float64Array.from([0.3, -0.6]))).sum().backward();
+      early
+        .mul(tensor(Float64Array.from([0.1, 0.2])))
+        .sum()
+        .backward();
+      late
+        .mul(tensor(Float64Array.from([0.3, -0.6])))
+        .sum()
+        .backward();
     });
     optimizer.step();
     const expected = [3, 4];
@@ -231,8 +237,14 @@ describe('SGD', () => {
     optimizer.step();
     optimizer.zeroGrad();
     tidy(() => {
-      early.mul(tensor(Float64Array.from([0.1, 0.2]))).sum().backward();
-      late.mul(tensor(Float64Array.from([0.3, -0.6]))).sum().backward();
+      early
+        .mul(tensor(Float64Array.from([0.1, 0.2])))
+        .sum()
+        .backward();
+      late
+        .mul(tensor(Float64Array.from([0.3, -0.6])))
+        .sum()
+        .backward();
     });
     optimizer.step();
     // The late buffer takes its first gradient undamped: 3 − 0.1·0.3, 4 + 0.1·0.6.

@@ -3,7 +3,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { builtinHeadNames, builtinSoftNames, headNames, softFunctionNames } from '../../src/index.js';
+import {
+  builtinHeadNames,
+  builtinSoftNames,
+  headNames,
+  softFunctionNames,
+} from '../../src/index.js';
 
 test('built-in names match the registry', () => {
   assert.deepEqual(softFunctionNames().slice(0, builtinSoftNames.length), [...builtinSoftNames]);

@@ -39,8 +39,16 @@ async function trainInto(name: string, overrides: Partial<TrainConfig> = {}) {
 
 // Timing fields differ between runs; everything else must be identical.
 const timingFields = new Set([
-  'forwardSeconds', 'backwardSeconds', 'optimizerSeconds', 'dataSeconds', 'trainSeconds',
-  'evaluationSeconds', 'tau', 'imagesPerSecond', 'stepImagesPerSecond', 'residentBytes',
+  'forwardSeconds',
+  'backwardSeconds',
+  'optimizerSeconds',
+  'dataSeconds',
+  'trainSeconds',
+  'evaluationSeconds',
+  'tau',
+  'imagesPerSecond',
+  'stepImagesPerSecond',
+  'residentBytes',
   'peakResidentBytes',
 ]);
 

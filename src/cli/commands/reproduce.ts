@@ -41,9 +41,17 @@ export function registerReproduce(program: Command): void {
       "train the grid of networks × heads × seeds and write the paper's Tables 1-4 beside " +
         'its published values',
     )
-    .option('--nets <list>', `comma-separated networks (default: ${quickGrid.nets.join(',')}, with --full ${fullGrid.nets.join(',')})`, list)
+    .option(
+      '--nets <list>',
+      `comma-separated networks (default: ${quickGrid.nets.join(',')}, with --full ${fullGrid.nets.join(',')})`,
+      list,
+    )
     .option('--heads <list>', 'comma-separated heads', list, [...paperHeads])
-    .option('--epochs <n>', `epochs per training (default: ${quickGrid.epochs}, with --full ${fullGrid.epochs})`, integerAtLeast(1))
+    .option(
+      '--epochs <n>',
+      `epochs per training (default: ${quickGrid.epochs}, with --full ${fullGrid.epochs})`,
+      integerAtLeast(1),
+    )
     .option('--seeds <n>', 'number of seeds per cell (seeds 0 .. n-1)', integerAtLeast(1), 1)
     .option('--full', 'the paper-scale run: N0, N1 and N1r for 50 epochs', false)
     .option('--resume <grid-dir>', 'finish a stopped grid in its folder, with its own settings')
@@ -61,14 +69,19 @@ export function registerReproduce(program: Command): void {
     );
   addTrainingOptions(command).action(async (values: ReproduceValues) => {
     if (values.queue !== undefined && values.workers > 1) {
-      throw new UsageError('--queue and --workers exclude each other: queue workers are started with `isbe worker`');
+      throw new UsageError(
+        '--queue and --workers exclude each other: queue workers are started with `isbe worker`',
+      );
     }
     if (values.resume !== undefined) {
       await reproduceOrEnqueue(values.resume, values);
       return;
     }
     const grid = gridFromOptions(values);
-    const dir = createRunFolderOrExplain(values.runsDir, values.full ? 'reproduce-full' : 'reproduce');
+    const dir = createRunFolderOrExplain(
+      values.runsDir,
+      values.full ? 'reproduce-full' : 'reproduce',
+    );
     try {
       const { writeGridConfig } = await import('../../experiments/grid.js');
       writeGridConfig(dir, grid);
@@ -95,7 +108,9 @@ function gridFromOptions(values: ReproduceValues): GridConfig {
   const heads = values.heads;
   const unknown = heads.filter((head) => !knownHeads().includes(head));
   if (unknown.length > 0) {
-    throw new UsageError(`unknown heads: ${unknown.join(', ')}; known heads: ${knownHeads().join(', ')}`);
+    throw new UsageError(
+      `unknown heads: ${unknown.join(', ')}; known heads: ${knownHeads().join(', ')}`,
+    );
   }
   const nets = values.nets ?? preset.nets;
   if (nets.length === 0) throw new UsageError('--nets needs at least one network');
@@ -130,7 +145,10 @@ async function reproduceInto(dir: string, report: boolean, workers: number): Pro
     ...grid.base,
     gridDir: dir,
     ...(workers > 1
-      ? { processes: workers, threadsPerProcess: Math.max(1, Math.floor(grid.base.threads / workers)) }
+      ? {
+          processes: workers,
+          threadsPerProcess: Math.max(1, Math.floor(grid.base.threads / workers)),
+        }
       : {}),
   });
   const signals = abortOnSignals();
@@ -144,7 +162,9 @@ async function reproduceInto(dir: string, report: boolean, workers: number): Pro
             loadData(grid.base),
             {
               onTrainingStart: (config, index, count) => {
-                display = new TrainingDisplay(`[${index + 1}/${count}] ${config.net} ${config.head} seed ${config.seed}`);
+                display = new TrainingDisplay(
+                  `[${index + 1}/${count}] ${config.net} ${config.head} seed ${config.seed}`,
+                );
                 return display.callbacks();
               },
             },
@@ -170,7 +190,9 @@ async function runInProcesses(dir: string, workers: number, signal: AbortSignal)
     workers,
     {
       onTrainingStart: (config, index, count, child) =>
-        logLine(`[${index + 1}/${count}] ${config.net} ${config.head} seed ${config.seed}: process ${child}`),
+        logLine(
+          `[${index + 1}/${count}] ${config.net} ${config.head} seed ${config.seed}: process ${child}`,
+        ),
     },
     signal,
   );

@@ -7,7 +7,13 @@ import { resolveNetwork } from '../../models/networks.js';
 import { type TrainConfig, validateConfig } from '../../train/config.js';
 import type { TrainCallbacks } from '../../train/trainer.js';
 import { abortOnSignals } from '../signals.js';
-import { knownHeads, addTrainingOptions, baseConfig, integerAtLeast, type TrainingOptionValues } from '../options.js';
+import {
+  knownHeads,
+  addTrainingOptions,
+  baseConfig,
+  integerAtLeast,
+  type TrainingOptionValues,
+} from '../options.js';
 import { logLine, printConfiguration, TrainingDisplay } from '../progress.js';
 import { createRunFolderOrExplain, UsageError } from '../errors.js';
 
@@ -27,10 +33,21 @@ export function registerTrain(program: Command): void {
   const command = program
     .command('train')
     .description('train one network with one head and write a run folder')
-    .option('--net <net>', 'N0, N1, N1r, or a description such as "C32k3s2 C64k3s2 D20 F512 F10"', 'N0')
-    .addOption(new Option('--head <head>', 'training head').choices(knownHeads()).default('isbe-softmax'))
+    .option(
+      '--net <net>',
+      'N0, N1, N1r, or a description such as "C32k3s2 C64k3s2 D20 F512 F10"',
+      'N0',
+    )
+    .addOption(
+      new Option('--head <head>', 'training head').choices(knownHeads()).default('isbe-softmax'),
+    )
     .option('--epochs <n>', 'epochs to train', integerAtLeast(1), 1)
-    .option('--seed <n>', 'seed of initial weights, data order, augmentation and dropout', integerAtLeast(0), 0)
+    .option(
+      '--seed <n>',
+      'seed of initial weights, data order, augmentation and dropout',
+      integerAtLeast(0),
+      0,
+    )
     .option('--name <name>', 'name of the run folder after its time stamp (default: <net>-<head>)')
     .option('--resume <run-dir>', 'continue a stopped run in its folder, with its own settings')
     .option(
@@ -39,7 +56,7 @@ export function registerTrain(program: Command): void {
       integerAtLeast(1),
       1,
     )
-    .option('--json', 'print each epoch\'s metrics as a JSON line on stdout', false);
+    .option('--json', "print each epoch's metrics as a JSON line on stdout", false);
   addTrainingOptions(command).action(async (values: TrainValues, cmd: Command) => {
     if (values.resume !== undefined) {
       rejectOptionsWithResume(cmd);
@@ -70,7 +87,10 @@ async function startTraining(config: TrainConfig, values: TrainValues): Promise<
   const { buildNetwork } = await import('../../models/build.js');
   const data = loadData(config);
   buildNetwork(spec, { inputShape: data.imageShape, numClasses: data.numClasses }).dispose();
-  const dir = createRunFolderOrExplain(values.runsDir, values.name ?? `${values.net}-${values.head}`);
+  const dir = createRunFolderOrExplain(
+    values.runsDir,
+    values.name ?? `${values.net}-${values.head}`,
+  );
   try {
     await trainInto(dir, config, { resume: false, json: values.json, data });
   } catch (error) {
