@@ -72,7 +72,9 @@ void FillDropoutMask(T* mask, int64_t count, double keep, uint64_t seed) {
   const T scale = static_cast<T>(1.0 / keep);
   const auto low = static_cast<uint32_t>(seed);
   const auto high = static_cast<uint32_t>(seed >> 32);
-  at::parallel_for(0, count, 1 << 16, [&](int64_t begin, int64_t end) {
+  // The lambda captures by value because the compiler must assume that a store through a
+  // captured reference may change the pointer, and then it does not vectorise the loop.
+  at::parallel_for(0, count, 1 << 16, [=](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       uint32_t bits = Hash32(Hash32(static_cast<uint32_t>(i) ^ low) + high);
       mask[i] = bits < threshold ? scale : T(0);

@@ -88,7 +88,9 @@ at::Tensor BytesToFloat(const Args& args) {
   at::Tensor tensor = at::empty(shape, at::kFloat);
   const uint8_t* bytes = data.Data();
   float* out = tensor.data_ptr<float>();
-  at::parallel_for(0, numel, 1 << 16, [&](int64_t begin, int64_t end) {
+  // Captured by value so that the stores cannot change `out` or `bytes` and the loop
+  // vectorises.
+  at::parallel_for(0, numel, 1 << 16, [=](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) out[i] = static_cast<float>(bytes[i]) / divisor;
   });
   return tensor;

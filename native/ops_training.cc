@@ -158,13 +158,24 @@ bool FusedAdam(T* p, const T* g, T* m, T* v, int64_t n, const AdamUpdate& u) {
   const T c2 = u.biasCorrection2Sqrt, stepSize = u.lr / u.biasCorrection1;
   std::atomic<bool> finite{true};
   at::parallel_for(0, n, 1 << 14, [&](int64_t begin, int64_t end) {
-    bool ok = true;
+    // Restrict-qualified local copies: through the closure's references the compiler must
+    // assume that each store may change a pointer or a scalar, so it would not vectorise.
+    T* __restrict__ params = p;
+    const T* __restrict__ grads = g;
+    T* __restrict__ avgs = m;
+    T* __restrict__ avgSqs = v;
+    const T beta1 = b1, beta2 = b2, weightDecay = decay, epsilon = eps, correction2 = c2;
+    const T size = stepSize;
+    int ok = 1;
     for (int64_t i = begin; i < end; ++i) {
-      ok &= (g[i] - g[i] == T(0));
-      T grad = decay != T(0) ? g[i] + decay * p[i] : g[i];
-      m[i] = m[i] * b1 + grad * (T(1) - b1);
-      v[i] = v[i] * b2 + grad * grad * (T(1) - b2);
-      p[i] -= stepSize * (m[i] / (std::sqrt(v[i]) / c2 + eps));
+      T gradient = grads[i];
+      ok &= (gradient - gradient == T(0));
+      if (weightDecay != T(0)) gradient += weightDecay * params[i];
+      T avg = avgs[i] * beta1 + gradient * (T(1) - beta1);
+      T avgSq = avgSqs[i] * beta2 + gradient * gradient * (T(1) - beta2);
+      avgs[i] = avg;
+      avgSqs[i] = avgSq;
+      params[i] -= size * (avg / (std::sqrt(avgSq) / correction2 + epsilon));
     }
     if (!ok) finite = false;
   });

@@ -132,6 +132,30 @@ describe('Adam', () => {
     optimizer.dispose();
   });
 
+  // 1,003 elements: the fused update runs its vectorised body and its scalar remainder.
+  test('Adam on a long vector', () => {
+    const length = 1003;
+    const initial = Array.from({ length }, (_, i) => Math.sin(i));
+    const gradient = Array.from({ length }, (_, i) => Math.cos(3 * i) * 10 ** ((i % 7) - 3));
+    using param = parameter(initial);
+    const optimizer = new optim.Adam([param], { lr: 0.01, weightDecay: 0.01 });
+    const reference = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 };
+    const expected = [...initial];
+    const expAvg = new Array<number>(length).fill(0);
+    const expAvgSq = new Array<number>(length).fill(0);
+    for (const step of [1, 2, 3]) {
+      backwardWith(optimizer, param, gradient);
+      assert.equal(optimizer.stepChecked(), true, `gradient finite at step ${step}`);
+      adamReferenceStep(expected, expAvg, expAvgSq, gradient, step, reference);
+    }
+    assertAllClose(param.toArray(), expected, tight, 'weights after three steps');
+    const poisoned = [...gradient];
+    poisoned[517] = Number.NaN;
+    backwardWith(optimizer, param, poisoned);
+    assert.equal(optimizer.stepChecked(), false, 'NaN at element 517 detected');
+    optimizer.dispose();
+  });
+
   test('SGD stepChecked reports an infinite gradient', () => {
     using param = parameter([1, 2]);
     const optimizer = new optim.SGD([param], { lr: 0.1 });
