@@ -1,5 +1,6 @@
 /** Command-line options shared by the commands that train, and their conversion to a config. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 
 import { builtinHeadNames } from '../heads/names.js';
@@ -24,6 +25,28 @@ export function integerAtLeast(min: number) {
     return value;
   };
 }
+
+/** Parses an integer in [min, max], for commander. */
+export function integerIn(min: number, max: number) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (text.trim() === '' || !Number.isInteger(value) || value < min || value > max) {
+      throw new InvalidArgumentError(`It must be an integer in [${min}, ${max}].`);
+    }
+    return value;
+  };
+}
+
+/** Parses a name for a run folder: not empty, and a single path component. */
+export function folderName(text: string): string {
+  if (text.trim() === '' || /[/\\\0]/.test(text) || text === '.' || text === '..') {
+    throw new InvalidArgumentError('It must be a non-empty folder name without slashes.');
+  }
+  return text;
+}
+
+/** Largest seed: the generator, like PyTorch's mt19937, keeps only 32 bits of a seed. */
+export const maxSeed = 2 ** 32 - 1;
 
 /** Parses a number in the interval [min, max) or (min, max), for commander. */
 export function numberIn(min: number, max: number, includeMin: boolean) {
@@ -191,6 +214,13 @@ export function baseConfig(
   values: TrainingOptionValues,
   epochs: number,
 ): Omit<TrainConfig, 'net' | 'head' | 'seed'> {
+  const cpus = availableParallelism();
+  if (values.threads > cpus) {
+    process.emitWarning(
+      `--threads ${values.threads} is more than the ${cpus} CPUs of this machine, which ` +
+        'slows training down; use at most the number of physical cores',
+    );
+  }
   return {
     epochs,
     batchSize: values.batchSize,

@@ -14,6 +14,9 @@ export interface Batch {
 
 /** Number of batches of `batchSize` in `count` images; the last batch may be smaller. */
 export function batchCount(count: number, batchSize: number): number {
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new RangeError(`batch size must be an integer of at least 1, got ${batchSize}`);
+  }
   return Math.ceil(count / batchSize);
 }
 
@@ -29,9 +32,10 @@ export function* shuffledBatches(
   firstBatch = 0,
 ): IterableIterator<Batch> {
   const count = setSize(set);
+  const batches = batchCount(count, batchSize);
   const order = randperm(count, { generator }).keep();
   try {
-    for (let index = firstBatch; index < batchCount(count, batchSize); index++) {
+    for (let index = firstBatch; index < batches; index++) {
       const start = index * batchSize;
       const ids = order.narrow(0, start, Math.min(batchSize, count - start));
       const batch = {
@@ -50,7 +54,8 @@ export function* shuffledBatches(
 /** Yields consecutive batches of a split, in order, as views (evaluation needs no copy). */
 export function* orderedBatches(set: ImageSet, batchSize: number): IterableIterator<Batch> {
   const count = setSize(set);
-  for (let index = 0; index < batchCount(count, batchSize); index++) {
+  const batches = batchCount(count, batchSize);
+  for (let index = 0; index < batches; index++) {
     const start = index * batchSize;
     const length = Math.min(batchSize, count - start);
     yield {

@@ -4,7 +4,7 @@
  * elements. Only unsigned bytes (type 0x08) are supported. Files may be gzip-compressed
  * when their names end in .gz.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 
 /** Magic numbers of the two kinds of MNIST files. */
@@ -143,5 +143,8 @@ export function parseIdx(file: string, raw: Uint8Array, kind: IdxKind): IdxArray
 /** Reads and parses one IDX file. */
 export function readIdx(file: string, kind: IdxKind): IdxArray {
   if (!existsSync(file)) throw new IdxFormatError(file, 'not found');
+  if (!statSync(file).isFile()) {
+    throw new IdxFormatError(file, 'is not a file; put the IDX file itself at this path');
+  }
   return parseIdx(file, readFileSync(file), kind);
 }

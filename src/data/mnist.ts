@@ -101,7 +101,9 @@ export function loadIdxData(options: IdxDataOptions = {}): DataSplits {
   const [, testHeight, testWidth] = test.images.dims as [number, number, number];
   if (testHeight !== height || testWidth !== width) {
     throw new DataError(
-      `training images are ${height}×${width} but test images are ${testHeight}×${testWidth}`,
+      `training images (${mnistFiles.trainImages}) are ${height}×${width} but test images ` +
+        `(${mnistFiles.testImages}) are ${testHeight}×${testWidth}; use the training and ` +
+        'test files of one data set',
     );
   }
   const shape = (count: number) => [count, 1, height, width];

@@ -26,6 +26,12 @@ export interface SplitInput extends Omit<DataSplits, 'train' | 'validation'> {
 export function splitTrainValidation(input: SplitInput): DataSplits {
   const total = input.trainLabels.shape[0] as number;
   const { validationSize, limit } = input;
+  if (total < 2) {
+    throw new DataError(
+      `the training files contain ${total} images, but training and validation need at least 2; ` +
+        'check that the training images and labels files are complete',
+    );
+  }
   if (!Number.isInteger(validationSize) || validationSize < 1 || validationSize >= total) {
     throw new DataError(
       `validation size must be an integer in [1, ${total - 1}] for ${total} training images, ` +

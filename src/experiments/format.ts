@@ -26,13 +26,22 @@ export function tableToMarkdown(table: Table): string {
   const rows = table.rows.map(
     (row, i) => `| ${row} | ${(table.cells[i] ?? []).map(formatCell).join(' | ')} |`,
   );
-  const seeds = Math.max(0, ...table.cells.flat().map((cell) => cell?.ours.n ?? 0));
-  const legend =
-    seeds > 1
-      ? `Mean ± standard deviation [95 % confidence interval] over ${seeds} seeds; ` +
-        '* marks a difference whose interval excludes zero; the paper’s value in brackets.'
-      : 'One seed per cell; the paper’s value in brackets.';
-  return [`### ${table.title}`, '', header, rule, ...rows, '', legend, ''].join('\n');
+  return [`### ${table.title}`, '', header, rule, ...rows, '', tableLegend(table), ''].join('\n');
+}
+
+/** Builds the sentence under a table that explains its cells. */
+export function tableLegend(table: Table): string {
+  const cells = table.cells.flat();
+  const counts = new Set(cells.flatMap((cell) => (cell === null ? [] : [cell.ours.n])));
+  const seeds = Math.max(0, ...counts);
+  const over = counts.size > 1 ? `over up to ${seeds} seeds` : `over ${seeds} seeds`;
+  const paper = cells.some((cell) => cell !== null && cell.paper !== null)
+    ? 'the paper’s value in brackets.'
+    : 'no paper values, because the paper reports MNIST only.';
+  return seeds > 1
+    ? `Mean ± standard deviation [95 % confidence interval] ${over}; ` +
+        `* marks a difference whose interval excludes zero; ${paper}`
+    : `One seed per cell; ${paper}`;
 }
 
 function csvField(value: string | number | boolean | null): string {

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { DataSplits } from '../data/dataset.js';
+import { claimFolder } from '../io/folder-claim.js';
 import { resumeFile } from '../train/checkpoint.js';
 import type { TrainConfig } from '../train/config.js';
 import { runTraining } from '../train/run.js';
@@ -32,6 +33,21 @@ export async function runGrid(
   signal?: AbortSignal,
 ): Promise<{ stopped: boolean; records: RunRecord[] }> {
   const jobs = gridJobs(readGridConfig(dir));
+  const release = claimFolder(dir);
+  try {
+    return await trainGridJobs(dir, jobs, data, callbacks, signal);
+  } finally {
+    release();
+  }
+}
+
+async function trainGridJobs(
+  dir: string,
+  jobs: readonly TrainConfig[],
+  data: DataSplits,
+  callbacks: GridCallbacks,
+  signal: AbortSignal | undefined,
+): Promise<{ stopped: boolean; records: RunRecord[] }> {
   for (const [index, config] of jobs.entries()) {
     if (signal?.aborted) return { stopped: true, records: readGrid(dir) };
     const runDir = join(dir, trainingsDir, trainingName(config));

@@ -4,6 +4,7 @@
  * accuracy α (Table 3) of each network and head, in %. Tables 2 and 4 of the paper are
  * differences of these values.
  */
+import type { TrainConfig } from '../train/config.js';
 
 /** The paper's eight heads, in its column order, by this project's head names. */
 export const paperHeads = [
@@ -59,4 +60,12 @@ export function paperTau(net: string, head: string): number | null {
 /** The paper's test accuracy α in % for a network and head, or null. */
 export function paperAccuracy(net: string, head: string): number | null {
   return lookup(accuracy, net, head);
+}
+
+/**
+ * Returns whether a training ran on the data of the paper's figures, the bundled MNIST; the paper
+ * has nothing to compare for another data set.
+ */
+export function onPaperData(config: Pick<TrainConfig, 'dataset' | 'dataDir'>): boolean {
+  return config.dataset === 'mnist' && config.dataDir === undefined;
 }

@@ -4,7 +4,7 @@
  * pair the two heads' runs by seed, which share initial weights and data order.
  */
 import type { RunRecord } from '../train/run-folder.js';
-import { paperAccuracy, paperHeadTitles, paperTau } from './paper.js';
+import { onPaperData, paperAccuracy, paperHeadTitles, paperTau } from './paper.js';
 import { describe, differsFromZero, type Stats } from './stats.js';
 
 export type Metric = 'tau' | 'accuracy';
@@ -47,7 +47,13 @@ function indexRuns(records: readonly RunRecord[], metric: Metric): Index {
   return index;
 }
 
-function paperValue(metric: Metric, net: string, head: string): number | null {
+function paperValue(
+  metric: Metric,
+  net: string,
+  head: string,
+  records: readonly RunRecord[],
+): number | null {
+  if (!records.every((record) => onPaperData(record.config))) return null;
   return metric === 'tau' ? paperTau(net, head) : paperAccuracy(net, head);
 }
 
@@ -67,7 +73,7 @@ export function valueTable(
     heads.map((head): TableCell | null => {
       const values = [...(index.get(`${net}|${head}`)?.values() ?? [])];
       if (values.length === 0) return null;
-      return { ours: describe(values), paper: paperValue(metric, net, head) };
+      return { ours: describe(values), paper: paperValue(metric, net, head, records) };
     }),
   );
   const tau = metric === 'tau';
@@ -96,7 +102,7 @@ export function deltaTable(
   for (const net of nets) {
     for (const ce of ceHeads) {
       rows.push(`${net} vs ${title(ce)}`);
-      cells.push(isbeHeads.map((isbe) => deltaCell(index, metric, net, ce, isbe)));
+      cells.push(isbeHeads.map((isbe) => deltaCell(records, index, metric, net, ce, isbe)));
     }
   }
   const tau = metric === 'tau';
@@ -112,7 +118,14 @@ export function deltaTable(
   };
 }
 
-function deltaCell(index: Index, metric: Metric, net: string, ce: string, isbe: string) {
+function deltaCell(
+  records: readonly RunRecord[],
+  index: Index,
+  metric: Metric,
+  net: string,
+  ce: string,
+  isbe: string,
+) {
   const ceRuns = index.get(`${net}|${ce}`);
   const isbeRuns = index.get(`${net}|${isbe}`);
   if (!ceRuns || !isbeRuns) return null;
@@ -120,8 +133,8 @@ function deltaCell(index: Index, metric: Metric, net: string, ce: string, isbe: 
     .filter(([seed]) => ceRuns.has(seed))
     .map(([seed, value]) => value - (ceRuns.get(seed) as number));
   if (differences.length === 0) return null;
-  const ceValue = paperValue(metric, net, ce);
-  const isbeValue = paperValue(metric, net, isbe);
+  const ceValue = paperValue(metric, net, ce, records);
+  const isbeValue = paperValue(metric, net, isbe, records);
   const paper = ceValue !== null && isbeValue !== null ? isbeValue - ceValue : null;
   const ours = describe(differences);
   return { ours, paper, differsFromZero: differsFromZero(ours) };

@@ -118,14 +118,26 @@ function checkTarget(headName: string, scores: Tensor, target: Tensor): void {
 
 function checkClassWeights(headName: string, classWeights: Tensor | undefined, k: number): void {
   if (classWeights === undefined) return;
+  if (!(classWeights instanceof Tensor)) {
+    throw new TypeError(
+      `${headName}: class weights must be a float Tensor of shape [${k}], got ` +
+        `${String(classWeights)}; wrap an array with tensor(Float32Array.from(weights))`,
+    );
+  }
   if (classWeights.ndim !== 1 || classWeights.shape[0] !== k) {
     throw new RangeError(
       `${headName}: class weights must have shape [${k}], one per class, ` +
         `got [${classWeights.shape}]`,
     );
   }
-  const negative = noGrad(() => tidy(() => classWeights.lt(0).any().item() === 1));
-  if (negative) throw new RangeError(`${headName}: class weights must not be negative`);
+  const weights = classWeights.toArray();
+  const invalid = weights.findIndex((weight) => !(weight >= 0 && weight < Infinity));
+  if (invalid !== -1) {
+    throw new RangeError(
+      `${headName}: class weights must be finite and not negative, got ${weights[invalid]} ` +
+        `for class ${invalid}`,
+    );
+  }
 }
 
 /**

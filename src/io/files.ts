@@ -18,11 +18,28 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     renameSync(temporary, path);
   } catch (error) {
     rmSync(temporary, { force: true });
-    throw error;
+    throw new Error(`writing ${path} failed: ${writeProblem(error)}`, { cause: error });
   }
 }
 
-function processExists(pid: number): boolean {
+// The system's message with the usual fix for the common causes.
+function writeProblem(error: unknown): string {
+  const { code, message } = error as NodeJS.ErrnoException;
+  switch (code) {
+    case 'ENOSPC':
+      return 'the disk is full; free some space and retry (the previous file is intact)';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied; choose a folder you can write to';
+    case 'ENOENT':
+      return 'its folder does not exist; create it or choose another path';
+    default:
+      return message;
+  }
+}
+
+/** Returns whether a process with this id is running on this machine. */
+export function processExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -1,6 +1,6 @@
 import { native } from '../native/load.js';
 import { zerosLike } from '../tensor/creation.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 
 /** An optimiser's state for checkpoints: counters and per-parameter tensors by name. */
 export interface OptimizerState {
@@ -17,6 +17,13 @@ export abstract class Optimizer {
   constructor(params: Iterable<Tensor>, lr: number) {
     this.params = [...params];
     if (this.params.length === 0) throw new RangeError('optimizer got an empty parameter list');
+    const index = this.params.findIndex((param) => !(param instanceof Tensor));
+    if (index !== -1) {
+      throw new TypeError(
+        `optimizer parameter ${index} is ${String(this.params[index])}, not a Tensor; ` +
+          'pass model.parameters()',
+      );
+    }
     if (!(lr > 0) || !Number.isFinite(lr)) {
       throw new RangeError(`learning rate must be a positive number, got ${lr}`);
     }

@@ -37,6 +37,15 @@ export class SGD extends Optimizer {
     this.dampening = options.dampening ?? 0;
     this.weightDecay = options.weightDecay ?? 0;
     this.nesterov = options.nesterov ?? false;
+    for (const [name, value] of [
+      ['momentum', this.momentum],
+      ['dampening', this.dampening],
+      ['weightDecay', this.weightDecay],
+    ] as const) {
+      if (!(value >= 0) || !Number.isFinite(value)) {
+        throw new RangeError(`SGD ${name} must be a finite number of at least 0, got ${value}`);
+      }
+    }
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
       throw new RangeError('SGD nesterov needs a positive momentum and zero dampening');
     }

@@ -47,6 +47,25 @@ export function parseQueueUrl(text: string): URL {
   return url;
 }
 
+/**
+ * Selects the URL's database and rejects with a QueueConnectionError when the server has
+ * no such database. Without this check, ioredis reports the failed SELECT only as an error
+ * event and the commands that follow go to database 0.
+ */
+export async function checkDatabase(redis: Redis, url: URL): Promise<void> {
+  const database = Number(url.pathname.replace('/', '') || '0');
+  if (database === 0) return;
+  try {
+    await redis.select(database);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new QueueConnectionError(
+      `the queue server at ${redactUrl(url)} rejected database ${database} (${reason}); ` +
+        "use a number below the server's `databases` setting, which is 16 by default",
+    );
+  }
+}
+
 /** Formats the URL with its password replaced by ***, for logs and messages. */
 export function redactUrl(url: URL): string {
   if (url.password === '') return url.href;
@@ -131,6 +150,7 @@ export async function openClientConnection(url: URL): Promise<Redis> {
       });
       redis.connect().catch(() => undefined);
     });
+    await checkDatabase(redis, url);
   } catch (error) {
     redis.disconnect();
     throw error;

@@ -17,6 +17,7 @@ import {
   trainingName,
   trainingsDir,
 } from '../experiments/grid.js';
+import { claimFolder } from '../io/folder-claim.js';
 import { resumeFile } from '../train/checkpoint.js';
 import type { TrainConfig } from '../train/config.js';
 import { readRun, type RunRecord, runFiles } from '../train/run-folder.js';
@@ -71,12 +72,14 @@ export async function runGridInProcesses(
     .filter((cell) => !existsSync(join(cell.dir, runFiles.summary)));
   const pool = new Pool(pending, jobs.length, threads, callbacks);
   const onAbort = () => pool.stop();
+  const release = claimFolder(dir);
   signal?.addEventListener('abort', onAbort);
   try {
     if (signal?.aborted) pool.stop();
     await pool.run(Math.min(processes, pending.length));
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    release();
   }
   if (pool.failure !== null) throw pool.failure;
   return { stopped: pool.stopped, records: readGrid(dir) };

@@ -16,7 +16,12 @@ import { join, resolve } from 'node:path';
 
 import { type Job, Worker } from 'bullmq';
 
-import { closeWorkerConnection, openWorkerConnection, redactUrl } from './connection.js';
+import {
+  checkDatabase,
+  closeWorkerConnection,
+  openWorkerConnection,
+  redactUrl,
+} from './connection.js';
 import {
   jobAttempts,
   maxStalledCount,
@@ -32,6 +37,8 @@ import { DataCache, processTrainingJob } from './train-job.js';
 export const defaultLockDurationMs = 120_000;
 /** Default time between two checks for jobs whose worker died, in ms. */
 export const defaultStalledIntervalMs = 60_000;
+/** Time a stopping worker without a job waits for the queue server to confirm, in ms. */
+const closeGraceMs = 5_000;
 
 export interface WorkerSettings {
   url: URL;
@@ -46,8 +53,15 @@ export interface WorkerSettings {
   log: Logger;
 }
 
-/** Runs the worker until `stop` is aborted; the job in progress then goes back to the queue. */
-export async function runWorker(settings: WorkerSettings, stop: AbortSignal): Promise<void> {
+/**
+ * Runs the worker until `stop` is aborted; the job in progress then goes back to the queue.
+ * Resolves to 'forced' when the worker left without the server's confirmation, in which
+ * case BullMQ's connections may still be reconnecting and keep the process alive.
+ */
+export async function runWorker(
+  settings: WorkerSettings,
+  stop: AbortSignal,
+): Promise<'stopped' | 'forced'> {
   const { log } = settings;
   const connection = openWorkerConnection(settings.url, log);
   const store = new ResultStore(connection);
@@ -66,9 +80,17 @@ export async function runWorker(settings: WorkerSettings, stop: AbortSignal): Pr
     log,
     signal: stop,
   };
+  let jobsInProgress = 0;
   const worker = new Worker<TrainingJobData, TrainingJobReturn>(
     trainingQueueName,
-    (job, token) => processTrainingJob(job, token, data, runner),
+    async (job, token) => {
+      jobsInProgress += 1;
+      try {
+        return await processTrainingJob(job, token, data, runner);
+      } finally {
+        jobsInProgress -= 1;
+      }
+    },
     {
       connection,
       concurrency: 1,
@@ -80,11 +102,28 @@ export async function runWorker(settings: WorkerSettings, stop: AbortSignal): Pr
     },
   );
   logJobEvents(worker, log);
+  // BullMQ's close() waits for the server, so while Redis is away it would never return.
+  // Without a job in progress nothing is lost by leaving, so the worker stops anyway once
+  // the grace period has passed and no job runs.
+  let forceStop = () => {};
+  const forced = new Promise<'forced'>((resolve) => {
+    forceStop = () => resolve('forced');
+  });
+  let graceTimer: NodeJS.Timeout | undefined;
   const closeOnStop = () => {
     log.info('stopping: the job in progress, if any, goes back to the queue after its batch');
     worker
       .close()
       .catch((error: unknown) => log.error(`closing the worker failed: ${String(error)}`));
+    const started = Date.now();
+    graceTimer = setInterval(() => {
+      if (jobsInProgress > 0 || Date.now() - started < closeGraceMs) return;
+      log.warn(
+        `the queue at ${redactUrl(settings.url)} did not confirm the stop within ` +
+          `${closeGraceMs / 1000} s and no job is in progress; stopping without it`,
+      );
+      forceStop();
+    }, 500);
   };
   stop.addEventListener('abort', closeOnStop, { once: true });
   log.info(
@@ -92,16 +131,28 @@ export async function runWorker(settings: WorkerSettings, stop: AbortSignal): Pr
       `lock duration ${settings.lockDurationMs / 1000} s, stalled-job check every ` +
       `${settings.stalledIntervalMs / 1000} s, run folders in ${workDir}`,
   );
+  let outcome: 'stopped' | 'forced' = 'stopped';
   try {
     if (stop.aborted) closeOnStop();
-    await worker.run();
+    const checked = checkDatabase(connection, settings.url).then(() => 'stopped' as const);
+    outcome = await Promise.race([checked, forced]);
+    if (outcome === 'stopped') {
+      outcome = await Promise.race([worker.run().then(() => 'stopped' as const), forced]);
+    }
+  } catch (error) {
+    // Closes BullMQ's own connections, which would otherwise keep the process alive.
+    const timeout = new Promise((resolve) => setTimeout(resolve, closeGraceMs).unref());
+    await Promise.race([worker.close(true).catch(() => undefined), timeout]);
+    throw error;
   } finally {
+    clearInterval(graceTimer);
     stop.removeEventListener('abort', closeOnStop);
     data.dispose();
     closeWorkerConnection(connection);
     if (settings.checkpointDir === undefined) rmSync(workDir, { recursive: true, force: true });
     log.info(`worker ${settings.name} stopped`);
   }
+  return outcome;
 }
 
 function attemptText(job: Job<TrainingJobData, TrainingJobReturn>): string {

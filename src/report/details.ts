@@ -1,5 +1,5 @@
 /** The report's detail sections: Tables 1–4, the trainings, their settings and machine. */
-import { formatCell } from '../experiments/format.js';
+import { formatCell, tableLegend } from '../experiments/format.js';
 import type { Table } from '../experiments/tables.js';
 import type { RunRecord } from '../train/run-folder.js';
 import { headTitle } from './groups.js';
@@ -12,12 +12,7 @@ function tableHtml(table: Table): string {
     const cells = (table.cells[i] ?? []).map((cell) => `<td>${escapeHtml(formatCell(cell))}</td>`);
     return `<tr><th>${escapeHtml(row)}</th>${cells.join('')}</tr>`;
   });
-  const seeds = Math.max(0, ...table.cells.flat().map((cell) => cell?.ours.n ?? 0));
-  const legend =
-    seeds > 1
-      ? `Mean ± standard deviation [95 % confidence interval] over up to ${seeds} seeds; * marks ` +
-        'a difference whose interval excludes zero; the paper’s value in brackets.'
-      : 'One seed per cell; the paper’s value in brackets.';
+  const legend = tableLegend(table);
   return [
     `<h4>${escapeHtml(table.title)}</h4>`,
     `<table><thead><tr>${header.join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`,

@@ -5,7 +5,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 
-import { paperAccuracy, paperTau } from '../experiments/paper.js';
+import { onPaperData, paperAccuracy, paperTau } from '../experiments/paper.js';
 import { asSpec, chartConfig, colorEncoding, type SpecPart } from './charts.js';
 import { headTitle, sortHeads } from './groups.js';
 import type { Line } from './series.js';
@@ -61,7 +61,8 @@ export function dotRows(metric: RunMetric, lines: readonly Line[]): DotRow[] {
     const high = Math.max(...values);
     rows.push({ ...base, source: line.run, value: mean, low, high, seeds: values.length });
     const cell = `${line.net}|${line.head}`;
-    const published = publishedValue(metric, line.net, line.head);
+    const onPaper = line.records.every((record) => onPaperData(record.config));
+    const published = onPaper ? publishedValue(metric, line.net, line.head) : null;
     if (published === null || cells.has(cell)) continue;
     cells.add(cell);
     const paperRow = { value: published, low: published, high: published, seeds: 1 };

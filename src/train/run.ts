@@ -7,6 +7,7 @@ import { join } from 'node:path';
 
 import type { DataSplits } from '../data/dataset.js';
 import { removeTemporaryFiles } from '../io/files.js';
+import { claimFolder } from '../io/folder-claim.js';
 import { loadResumeState, resumeFile, saveModel, saveResumeState } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { libtorchInfo } from '../tensor/runtime.js';
@@ -36,7 +37,14 @@ export interface RunOptions {
 /** Trains with `config`, writing results into options.dir; resolves when done or stopped. */
 export async function runTraining(config: TrainConfig, options: RunOptions): Promise<TrainResult> {
   const { dir, data, signal } = options;
-  const trainer = new Trainer(config, data);
+  const release = claimFolder(dir);
+  let trainer: Trainer;
+  try {
+    trainer = new Trainer(config, data);
+  } catch (error) {
+    release();
+    throw error;
+  }
   const stop = () => trainer.stop();
   try {
     if (options.resume) {
@@ -69,5 +77,6 @@ export async function runTraining(config: TrainConfig, options: RunOptions): Pro
   } finally {
     signal?.removeEventListener('abort', stop);
     trainer.dispose();
+    release();
   }
 }

@@ -384,3 +384,20 @@ describe('optimizer state round trip', () => {
     second.dispose();
   });
 });
+
+describe('invalid optimizer settings', () => {
+  test('parameters that are not tensors', () => {
+    assert.throws(() => new optim.Adam([1, 2] as unknown as Tensor[]), {
+      name: 'TypeError',
+      message: 'optimizer parameter 0 is 1, not a Tensor; pass model.parameters()',
+    });
+  });
+
+  test('SGD negative momentum', () => {
+    using param = parameter([1, 2]);
+    assert.throws(() => new optim.SGD([param], { lr: 0.1, momentum: -1 }), {
+      name: 'RangeError',
+      message: 'SGD momentum must be a finite number of at least 0, got -1',
+    });
+  });
+});

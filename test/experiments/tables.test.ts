@@ -18,10 +18,17 @@ function close(actual: number, expected: number, label: string, tolerance = 1e-9
 }
 
 // A finished run with only the fields the tables read.
-function run(net: string, head: string, seed: number, accuracy: number, tau: number): RunRecord {
+function run(
+  net: string,
+  head: string,
+  seed: number,
+  accuracy: number,
+  tau: number,
+  dataset = 'mnist',
+): RunRecord {
   return {
     dir: `/runs/${net}-${head}-s${seed}`,
-    config: { net, head, seed } as RunRecord['config'],
+    config: { net, head, seed, dataset } as RunRecord['config'],
     environment: {},
     epochs: [],
     summary: { net, head, seed, testAccuracy: accuracy, tau } as RunRecord['summary'],
@@ -99,6 +106,24 @@ suite('paper tables', () => {
     close(cell.ours.sd ?? NaN, 0.2, 'sd');
     close(cell.ours.ci?.[0] ?? NaN, 99.2 - (t975[2] * 0.2) / Math.sqrt(3), 'ci low');
     assert.equal(cell.paper, 99.45);
+  });
+
+  test('no paper values for Fashion-MNIST', () => {
+    const fashion = records.map((record) =>
+      run(
+        record.config.net,
+        record.config.head,
+        record.config.seed,
+        record.summary?.testAccuracy ?? 0,
+        record.summary?.tau ?? 0,
+        'fashion-mnist',
+      ),
+    );
+    for (const table of paperTables(fashion, ['N0'], heads)) {
+      const papers = table.cells.flat().map((cell) => cell?.paper ?? null);
+      assert.deepEqual(new Set(papers), new Set([null]), `${table.id} has no paper values`);
+      assert.match(tableToMarkdown(table), /no paper values, because the paper reports MNIST/);
+    }
   });
 
   test('value cell counts every seed', () => {

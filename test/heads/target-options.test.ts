@@ -368,7 +368,7 @@ describe('head option errors', () => {
     using scores = scoresOf(handLogits);
     assert.throws(
       () => new IsbeHead('sigmoid', { classWeights: w }).lossSum(scores, labels),
-      /must not be negative/,
+      /must be finite and not negative, got -2 for class 1/,
     );
   });
 
@@ -400,4 +400,29 @@ describe('head option errors', () => {
 
 test('softmax reference sanity', () => {
   assertAllClose(softmaxRow([0, ln(2), ln(5)]), [1 / 8, 2 / 8, 5 / 8], tight, 'softmax');
+});
+
+describe('invalid class weights', () => {
+  test('array in place of a tensor', () => {
+    using labels = labelsOf([1, 2]);
+    const head = new CrossEntropyHead('mean', {
+      classWeights: [1, 2, 3] as unknown as Tensor,
+    });
+    assert.throws(() => ceStep(head, handLogits, labels), {
+      name: 'TypeError',
+      message:
+        'ce-mean: class weights must be a float Tensor of shape [3], got 1,2,3; wrap an ' +
+        'array with tensor(Float32Array.from(weights))',
+    });
+  });
+
+  test('NaN weight', () => {
+    using labels = labelsOf([1, 2]);
+    using w = weightTensor([1, Number.NaN, 3]);
+    const head = new CrossEntropyHead('mean', { classWeights: w });
+    assert.throws(() => ceStep(head, handLogits, labels), {
+      name: 'RangeError',
+      message: 'ce-mean: class weights must be finite and not negative, got NaN for class 1',
+    });
+  });
 });

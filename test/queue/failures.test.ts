@@ -115,3 +115,33 @@ test('failing job ends failed after three tries', { timeout: 90_000 }, async (t)
   const retried = await runCliOk(['reproduce', '--queue', redis.url, '--resume', gridDir]);
   assert.match(retried.stderr, /0 added, 0 already there, 1 failed ones retried/);
 });
+
+test('worker without a server stops on SIGTERM', { timeout: 60_000 }, async (t) => {
+  // Port 1 on loopback refuses connections, so the worker keeps reconnecting.
+  const worker = startWorker(t, 'redis://127.0.0.1:1', []);
+  await waitFor(
+    () => worker.log().includes('queue connection error'),
+    20_000,
+    () => `the worker never tried to connect:\n${worker.log()}`,
+  );
+  worker.child.kill('SIGTERM');
+  const code = await worker.exited;
+  assert.equal(code, 0, worker.log());
+  assert.match(
+    worker.log(),
+    /did not confirm the stop within 5 s and no job is in progress; stopping without it/,
+  );
+});
+
+test('database the server lacks', { timeout: 60_000 }, async (t) => {
+  const redis = await startRedis(t);
+  const expected =
+    `the queue server at ${redis.url}/99 rejected database 99 (ERR DB index is out of ` +
+    "range); use a number below the server's `databases` setting, which is 16 by default";
+  const status = await runCli(['status', '--queue', `${redis.url}/99`], 30_000);
+  assert.equal(status.code, 1);
+  assert.equal(status.stderr, `isbe: error: ${expected}\n`);
+  const worker = await runCli(['worker', '--queue', `${redis.url}/99`], 30_000);
+  assert.equal(worker.code, 1);
+  assert.ok(worker.stderr.includes(`isbe: error: ${expected}\n`), worker.stderr);
+});

@@ -184,6 +184,39 @@ const cases: Case[] = [
     args: ['reproduce', '--resume', 'RUNS'],
     stderr: 'isbe: error: RUNS is not a grid folder: it has no grid.json\n',
   },
+  {
+    name: 'reproduce with no heads',
+    args: ['reproduce', '--heads', ''],
+    stderr: 'isbe: error: --heads needs at least one head\n',
+  },
+  {
+    name: 'seed above 32 bits',
+    args: ['train', '--seed', '4294967296'],
+    stderr: invalidValue('--seed <n>', '4294967296', 'It must be an integer in [0, 4294967295].'),
+  },
+  {
+    name: 'empty run name',
+    args: ['train', '--name', ''],
+    stderr: invalidValue(
+      '--name <name>',
+      '',
+      'It must be a non-empty folder name without slashes.',
+    ),
+  },
+  {
+    name: 'run name with a slash',
+    args: ['train', '--name', 'a/b'],
+    stderr: invalidValue(
+      '--name <name>',
+      'a/b',
+      'It must be a non-empty folder name without slashes.',
+    ),
+  },
+  {
+    name: 'too many verify points',
+    args: ['verify', '--points', '1000000'],
+    stderr: invalidValue('--points <n>', '1000000', 'It must be an integer in [1, 10000].'),
+  },
 ];
 
 // Keeps the lines the user reads: reproduce prints its configuration before loading data.
@@ -207,6 +240,41 @@ describe('invalid command lines', () => {
       assert.deepEqual(entries(runsDir), [], 'a folder was left in the runs folder');
     });
   }
+
+  test('train --resume of a reproduce grid', (t) => {
+    const root = temporaryFolder(t, 'cli');
+    const grid = { nets: ['N0'], heads: ['ce-mean', 'isbe-softmax'], seeds: [0], base: {} };
+    writeFileSync(join(root, 'grid.json'), JSON.stringify(grid));
+    const result = runCli(['train', '--resume', root]);
+    assert.equal(result.status, 1);
+    assert.equal(
+      result.stderr,
+      `isbe: error: ${root} is a grid from isbe reproduce (networks N0; heads ce-mean, ` +
+        `isbe-softmax); continue it with: isbe reproduce --resume ${root}\n`,
+    );
+    assert.deepEqual(entries(root), ['grid.json']);
+  });
+
+  test('compare --out naming a file', (t) => {
+    const root = temporaryFolder(t, 'cli');
+    const file = join(root, 'a-file');
+    writeFileSync(file, 'not a folder\n');
+    const result = runCli(['compare', root, join(root, 'other'), '--out', file], root);
+    assert.equal(result.status, 1);
+    assert.equal(
+      result.stderr,
+      `isbe: error: --out ${file} is a file; give a folder for the report\n`,
+    );
+    assert.deepEqual(entries(root), ['a-file']);
+  });
+
+  test('compare of folders that are not runs', (t) => {
+    const root = temporaryFolder(t, 'cli');
+    const result = runCli(['compare', join(root, 'a'), join(root, 'b')], root);
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /^isbe: error: /);
+    assert.deepEqual(entries(join(root, 'runs')), [], 'no compare folder is left behind');
+  });
 
   for (const command of ['train', 'reproduce']) {
     test(`${command} into a path under a file`, (t) => {

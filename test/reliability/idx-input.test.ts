@@ -1,6 +1,7 @@
 // Damaged or unsuitable IDX files given to `isbe train --data`: each gets one error line
 // naming the file, the problem and the fix, exit code 1, and no run folder.
 import assert from 'node:assert/strict';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -162,7 +163,20 @@ const cases: Case[] = [
       folder['t10k-images-idx3-ubyte'] = imagesIdx(40, 20);
       return {};
     },
-    expected: 'isbe: error: training images are 28×28 but test images are 20×20',
+    expected:
+      'isbe: error: training images (train-images-idx3-ubyte) are 28×28 but test images ' +
+      '(t10k-images-idx3-ubyte) are 20×20; use the training and test files of one data set',
+  },
+  {
+    name: 'empty training files',
+    damage: (folder) => {
+      folder[trainImages] = imagesIdx(0, 28);
+      folder[trainLabels] = labelsIdx(cyclicLabels(0));
+      return {};
+    },
+    expected:
+      'isbe: error: the training files contain 0 images, but training and validation need at ' +
+      'least 2; check that the training images and labels files are complete',
   },
   {
     name: '8×8 images for N1',
@@ -204,6 +218,20 @@ describe('damaged IDX data', () => {
       `isbe: error: ${data} has no ${testLabels} (or ${testLabels}.gz); the folder needs the ` +
         'four MNIST IDX files: train-images-idx3-ubyte, train-labels-idx1-ubyte, ' +
         't10k-images-idx3-ubyte, t10k-labels-idx1-ubyte',
+    );
+    assert.deepEqual(entries(join(root, 'runs')), []);
+  });
+
+  test('folder where a file belongs', (t) => {
+    const root = temporaryFolder(t, 'idx');
+    const data = writeIdxFolder(root, validIdxFolder(), {});
+    rmSync(join(data, testLabels));
+    mkdirSync(join(data, testLabels));
+    const result = runCli(['train', '--data', data, '--runs-dir', join(root, 'runs')]);
+    assert.equal(result.status, 1);
+    assert.equal(
+      errorLine(result.stderr),
+      `isbe: error: ${join(data, testLabels)}: is not a file; put the IDX file itself at this path`,
     );
     assert.deepEqual(entries(join(root, 'runs')), []);
   });

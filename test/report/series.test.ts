@@ -41,7 +41,13 @@ function run(head: string, seed: number, losses: number[], finished = true): Run
   const lossName = head.startsWith('ce-') ? 'cross-entropy' : 'squared error of soft scores';
   const epochs = losses.map((loss, i) => epoch(i + 1, loss, 90 + i + seed, lossName));
   const last = epochs.at(-1)!;
-  const config = { net: 'N0', head, seed, epochs: losses.length } as RunRecord['config'];
+  const config = {
+    net: 'N0',
+    head,
+    seed,
+    epochs: losses.length,
+    dataset: 'mnist',
+  } as RunRecord['config'];
   const summary = { testAccuracy: last.testAccuracy, tau: 50 + seed } as RunRecord['summary'];
   return {
     dir: `/runs/N0-${head}-s${seed}`,

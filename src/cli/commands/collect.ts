@@ -130,7 +130,8 @@ export async function enqueueGridFolder(dir: string, queueUrl: string): Promise<
   const report = await withQueue(url, ({ queue, store }) => enqueueGrid(queue, store, grid));
   const total = report.added.length + report.present.length + report.retried.length;
   logLine(
-    `grid ${report.grid}: ${total} trainings on the queue at ${redactUrl(url)}: ` +
+    `grid ${report.grid}: ${total} ${total === 1 ? 'training' : 'trainings'} on the queue ` +
+      `at ${redactUrl(url)}: ` +
       `${report.added.length} added, ${report.present.length} already there, ` +
       `${report.retried.length} failed ones retried`,
   );

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import { createRunFolderOrExplain, UsageError } from '../errors.js';
@@ -40,7 +41,20 @@ export function registerCompare(program: Command): void {
       }
       rejectRepeats(dirs);
       const { writeReport } = await import('../../report/report.js');
+      if (
+        values.out !== undefined &&
+        existsSync(values.out) &&
+        !statSync(values.out).isDirectory()
+      ) {
+        throw new UsageError(`--out ${values.out} is a file; give a folder for the report`);
+      }
       const outDir = values.out ?? createRunFolderOrExplain('runs', 'compare');
-      printReport(await writeReport({ dirs, outDir, title: values.title }));
+      try {
+        printReport(await writeReport({ dirs, outDir, title: values.title }));
+      } catch (error) {
+        // The folder made for this report contains nothing else, so a failed report removes it.
+        if (values.out === undefined) rmSync(outDir, { recursive: true, force: true });
+        throw error;
+      }
     });
 }

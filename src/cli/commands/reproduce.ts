@@ -23,7 +23,7 @@ export const fullGrid = { nets: ['N0', 'N1', 'N1r'], epochs: 50 };
 
 interface ReproduceValues extends TrainingOptionValues {
   nets?: string[];
-  heads: string[];
+  heads?: string[];
   epochs?: number;
   seeds: number;
   full: boolean;
@@ -46,7 +46,12 @@ export function registerReproduce(program: Command): void {
       `comma-separated networks (default: ${quickGrid.nets.join(',')}, with --full ${fullGrid.nets.join(',')})`,
       list,
     )
-    .option('--heads <list>', 'comma-separated heads', list, [...paperHeads])
+    .option(
+      '--heads <list>',
+      `comma-separated heads, from: ${knownHeads().join(', ')} ` +
+        `(default: ${paperHeads.join(',')})`,
+      list,
+    )
     .option(
       '--epochs <n>',
       `epochs per training (default: ${quickGrid.epochs}, with --full ${fullGrid.epochs})`,
@@ -105,7 +110,8 @@ function removeUnstartedGrid(dir: string): void {
 
 function gridFromOptions(values: ReproduceValues): GridConfig {
   const preset = values.full ? fullGrid : quickGrid;
-  const heads = values.heads;
+  const heads = values.heads ?? [...paperHeads];
+  if (heads.length === 0) throw new UsageError('--heads needs at least one head');
   const unknown = heads.filter((head) => !knownHeads().includes(head));
   if (unknown.length > 0) {
     throw new UsageError(

@@ -7,7 +7,7 @@ import type { GridConfig } from '../../experiments/grid.js';
 import { resolveNetwork } from '../../models/networks.js';
 import { type TrainConfig, validateConfig } from '../../train/config.js';
 import type { TrainCallbacks } from '../../train/trainer.js';
-import { createRunFolderOrExplain } from '../errors.js';
+import { createRunFolderOrExplain, UsageError } from '../errors.js';
 import { logLine, printConfiguration, TrainingDisplay } from '../progress.js';
 import { abortOnSignals } from '../signals.js';
 
@@ -45,6 +45,12 @@ export async function trainSeedsInto(dir: string, json: boolean): Promise<void> 
   const { readGridConfig, runGrid } = await import('../../experiments/grid.js');
   const { loadData } = await import('../../data/load.js');
   const grid = readGridConfig(dir);
+  if (grid.nets.length !== 1 || grid.heads.length !== 1) {
+    throw new UsageError(
+      `${dir} is a grid from isbe reproduce (networks ${grid.nets.join(', ')}; heads ` +
+        `${grid.heads.join(', ')}); continue it with: isbe reproduce --resume ${dir}`,
+    );
+  }
   printConfiguration('configuration', {
     net: grid.nets.join(', '),
     head: grid.heads.join(', '),

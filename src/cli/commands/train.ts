@@ -12,6 +12,9 @@ import {
   addTrainingOptions,
   baseConfig,
   integerAtLeast,
+  folderName,
+  integerIn,
+  maxSeed,
   type TrainingOptionValues,
 } from '../options.js';
 import { logLine, printConfiguration, TrainingDisplay } from '../progress.js';
@@ -45,10 +48,14 @@ export function registerTrain(program: Command): void {
     .option(
       '--seed <n>',
       'seed of initial weights, data order, augmentation and dropout',
-      integerAtLeast(0),
+      integerIn(0, maxSeed),
       0,
     )
-    .option('--name <name>', 'name of the run folder after its time stamp (default: <net>-<head>)')
+    .option(
+      '--name <name>',
+      'name of the run folder after its time stamp (default: <net>-<head>)',
+      folderName,
+    )
     .option('--resume <run-dir>', 'continue a stopped run in its folder, with its own settings')
     .option(
       '--seeds <n>',

@@ -2,7 +2,7 @@ import { type Command, Option } from 'commander';
 
 import { datasetNames, type DatasetName } from '../../train/config.js';
 import type { Check } from '../../theory/check.js';
-import { integerAtLeast } from '../options.js';
+import { integerAtLeast, integerIn, maxSeed } from '../options.js';
 
 interface VerifyValues {
   batchSize: number;
@@ -22,8 +22,13 @@ export function registerVerify(program: Command): void {
         '2311.16357); exits with status 1 when a check does not give its expected outcome',
     )
     .option('--batch-size <n>', 'test images run through the network', integerAtLeast(2), 128)
-    .option('--seed <n>', 'seed of the initial weights of N0', integerAtLeast(0), 0)
-    .option('--points <n>', 'random points for Theorems 1 and 2', integerAtLeast(1), 20)
+    .option('--seed <n>', 'seed of the initial weights of N0', integerIn(0, maxSeed), 0)
+    .option(
+      '--points <n>',
+      'random points for Theorems 1 and 2 (at most 10000)',
+      integerIn(1, 10_000),
+      20,
+    )
     .addOption(
       new Option('--dataset <name>', 'data set of the images')
         .choices(datasetNames)

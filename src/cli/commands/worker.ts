@@ -59,8 +59,9 @@ export function registerWorker(program: Command): void {
       const url = parseQueueUrl(values.queue);
       const name = processName();
       const signals = abortOnSignals();
+      let outcome: 'stopped' | 'forced';
       try {
-        await runWorker(
+        outcome = await runWorker(
           {
             url,
             threads: values.threads,
@@ -75,5 +76,7 @@ export function registerWorker(program: Command): void {
       } finally {
         signals.dispose();
       }
+      // BullMQ's reconnecting connections would keep the process alive indefinitely.
+      if (outcome === 'forced') process.exit();
     });
 }
