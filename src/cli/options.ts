@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 
 import { builtinHeadNames } from '../heads/names.js';
+import { UsageError } from './errors.js';
 import {
   datasetNames,
   defaultConfig,
@@ -214,6 +215,12 @@ export function baseConfig(
   values: TrainingOptionValues,
   epochs: number,
 ): Omit<TrainConfig, 'net' | 'head' | 'seed'> {
+  if (values.data !== undefined && values.dataset !== 'mnist') {
+    throw new UsageError(
+      `--data reads MNIST-format IDX files in place of a bundled data set; drop --dataset ` +
+        `${values.dataset} or --data`,
+    );
+  }
   const cpus = availableParallelism();
   if (values.threads > cpus) {
     process.emitWarning(
@@ -243,4 +250,26 @@ export function baseConfig(
     ignoreIndex: values.ignoreIndex,
     isbeReduction: values.isbeReduction,
   };
+}
+
+/**
+ * Rejects settings given on the command line together with --resume, because a resumed
+ * run or grid keeps the settings it started with. Options in `allowed` set how to run,
+ * not what to train, and may be given.
+ */
+export function rejectOptionsWithResume(
+  cmd: Command,
+  noun: 'run' | 'grid',
+  allowed: readonly string[] = [],
+): void {
+  const given = cmd.options
+    .map((option) => option.attributeName())
+    .filter((name) => name !== 'resume' && !allowed.includes(name))
+    .filter((name) => cmd.getOptionValueSource(name) === 'cli');
+  if (given.length > 0) {
+    const flags = given.map((name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+    throw new UsageError(
+      `--resume continues a ${noun} with the settings it started with; drop ${flags.join(', ')}`,
+    );
+  }
 }

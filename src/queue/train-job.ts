@@ -217,7 +217,10 @@ async function returnToQueue(
   shipping.ship(finishedEpochs);
   await shipping.finished();
   await job.moveToWait(token);
-  options.log.info(`job ${job.id} returned to the queue after ${finishedEpochs} finished epochs`);
+  const epochs = finishedEpochs === 1 ? 'epoch' : 'epochs';
+  options.log.info(
+    `job ${job.id} returned to the queue after ${finishedEpochs} finished ${epochs}`,
+  );
 }
 
 function readResult(dir: string, worker: string, keepRunFolder: boolean): StoredResult {

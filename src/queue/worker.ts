@@ -102,7 +102,7 @@ export async function runWorker(
     },
   );
   logJobEvents(worker, log);
-  // BullMQ's close() waits for the server, so while Redis is away it would never return.
+  // BullMQ 5's close() waits for the server, so while Redis is away it does not return.
   // Without a job in progress nothing is lost by leaving, so the worker stops anyway once
   // the grace period has passed and no job runs.
   let forceStop = () => {};
@@ -116,11 +116,16 @@ export async function runWorker(
       .close()
       .catch((error: unknown) => log.error(`closing the worker failed: ${String(error)}`));
     const started = Date.now();
+    // A worker that never reached the server has no job and nothing to confirm.
+    const grace = connection.status === 'ready' ? closeGraceMs : 0;
     graceTimer = setInterval(() => {
-      if (jobsInProgress > 0 || Date.now() - started < closeGraceMs) return;
+      if (jobsInProgress > 0 || Date.now() - started < grace) return;
+      const queue = redactUrl(settings.url);
       log.warn(
-        `the queue at ${redactUrl(settings.url)} did not confirm the stop within ` +
-          `${closeGraceMs / 1000} s and no job is in progress; stopping without it`,
+        grace === 0
+          ? `the queue at ${queue} is not connected and no job is in progress; stopping now`
+          : `the queue at ${queue} did not confirm the stop within ${grace / 1000} s and no ` +
+              'job is in progress; stopping without it',
       );
       forceStop();
     }, 500);

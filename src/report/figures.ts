@@ -14,7 +14,7 @@ import {
   matchingLossChart,
 } from './charts.js';
 import { headTitle, netComparisonHeads, selectGroups, sortHeads } from './groups.js';
-import { dotRows, paperChart, type RunMetric } from './paper-chart.js';
+import { dotRows, paperChart, paperSource, type RunMetric } from './paper-chart.js';
 import {
   accuracyPanels,
   curveRows,
@@ -200,8 +200,8 @@ function netFigures(lines: readonly Line[], nets: readonly string[], manyRuns: b
 }
 
 const metricTitles: Record<RunMetric, string> = {
-  tau: 'τ, the share of backpropagation in training time, beside the paper',
-  accuracy: 'α, test accuracy after the last epoch, beside the paper',
+  tau: 'τ, the share of backpropagation in training time',
+  accuracy: 'α, test accuracy after the last epoch',
 };
 
 function publishedFigures(lines: readonly Line[]): Figure[] {
@@ -210,11 +210,13 @@ function publishedFigures(lines: readonly Line[]): Figure[] {
     const rows = dotRows(metric, lines);
     if (rows.length === 0) return [];
     const finished = lines.filter((line) => line.records.some((r) => r.summary !== null));
-    const subtitle = [
-      seedsNote(finished, 'dot', 'a vertical rule'),
-      'Diamonds: the values published in the paper, for the same network and head.',
-    ];
-    const title = metricTitles[metric];
+    // Only trainings on the bundled MNIST get the paper's values beside them.
+    const published = rows.some((row) => row.source === paperSource);
+    const subtitle = [seedsNote(finished, 'dot', 'a vertical rule')];
+    if (published) {
+      subtitle.push('Diamonds: the values published in the paper, for the same network and head.');
+    }
+    const title = published ? `${metricTitles[metric]}, beside the paper` : metricTitles[metric];
     return [
       {
         id: metric === 'tau' ? 'tau-vs-paper' : 'accuracy-vs-paper',

@@ -61,6 +61,8 @@ describe('fashion-mnist grid', () => {
   test('tables and agreement with class names', () => {
     const tables = readFileSync(join(gridDir, 'tables', 'tables.md'), 'utf8');
     assert.match(tables, /Table 3: α, test accuracy/);
+    assert.doesNotMatch(tables, /\(paper /, "the paper's MNIST values do not apply");
+    assert.match(tables, /no paper values, because the paper reports MNIST only/);
     const agreement = readFileSync(join(gridDir, 'tables', 'agreement.md'), 'utf8');
     assert.match(
       agreement,

@@ -129,7 +129,7 @@ test('worker without a server stops on SIGTERM', { timeout: 60_000 }, async (t) 
   assert.equal(code, 0, worker.log());
   assert.match(
     worker.log(),
-    /did not confirm the stop within 5 s and no job is in progress; stopping without it/,
+    /the queue at redis:\/\/127\.0\.0\.1:1 is not connected and no job is in progress; stopping now/,
   );
 });
 

@@ -185,6 +185,20 @@ const cases: Case[] = [
     stderr: 'isbe: error: RUNS is not a grid folder: it has no grid.json\n',
   },
   {
+    name: 'reproduce --resume with settings',
+    args: ['reproduce', '--resume', 'RUNS', '--epochs', '7', '--seeds', '2'],
+    stderr:
+      'isbe: error: --resume continues a grid with the settings it started with; drop ' +
+      '--epochs, --seeds\n',
+  },
+  {
+    name: '--data with another data set',
+    args: ['train', '--data', '/nonexistent/mnist', '--dataset', 'fashion-mnist'],
+    stderr:
+      'isbe: error: --data reads MNIST-format IDX files in place of a bundled data set; drop ' +
+      '--dataset fashion-mnist or --data\n',
+  },
+  {
     name: 'reproduce with no heads',
     args: ['reproduce', '--heads', ''],
     stderr: 'isbe: error: --heads needs at least one head\n',

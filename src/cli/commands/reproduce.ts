@@ -12,6 +12,7 @@ import {
   integerAtLeast,
   knownHeads,
   list,
+  rejectOptionsWithResume,
   type TrainingOptionValues,
 } from '../options.js';
 import { logLine, printConfiguration, TrainingDisplay } from '../progress.js';
@@ -72,13 +73,14 @@ export function registerReproduce(program: Command): void {
       integerAtLeast(1),
       1,
     );
-  addTrainingOptions(command).action(async (values: ReproduceValues) => {
+  addTrainingOptions(command).action(async (values: ReproduceValues, cmd: Command) => {
     if (values.queue !== undefined && values.workers > 1) {
       throw new UsageError(
         '--queue and --workers exclude each other: queue workers are started with `isbe worker`',
       );
     }
     if (values.resume !== undefined) {
+      rejectOptionsWithResume(cmd, 'grid', ['queue', 'workers', 'report']);
       await reproduceOrEnqueue(values.resume, values);
       return;
     }

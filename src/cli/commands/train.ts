@@ -15,6 +15,7 @@ import {
   folderName,
   integerIn,
   maxSeed,
+  rejectOptionsWithResume,
   type TrainingOptionValues,
 } from '../options.js';
 import { logLine, printConfiguration, TrainingDisplay } from '../progress.js';
@@ -66,7 +67,7 @@ export function registerTrain(program: Command): void {
     .option('--json', "print each epoch's metrics as a JSON line on stdout", false);
   addTrainingOptions(command).action(async (values: TrainValues, cmd: Command) => {
     if (values.resume !== undefined) {
-      rejectOptionsWithResume(cmd);
+      rejectOptionsWithResume(cmd, 'run');
       await resumeTraining(values.resume, values.json);
       return;
     }
@@ -104,19 +105,6 @@ async function startTraining(config: TrainConfig, values: TrainValues): Promise<
     const { removeUnstartedRun } = await import('../../train/run-folder.js');
     removeUnstartedRun(dir);
     throw error;
-  }
-}
-
-function rejectOptionsWithResume(cmd: Command): void {
-  const given = cmd.options
-    .map((option) => option.attributeName())
-    .filter((name) => name !== 'resume' && cmd.getOptionValueSource(name) === 'cli');
-  if (given.length > 0) {
-    throw new UsageError(
-      `--resume continues a run with the settings it started with; drop ${given
-        .map((name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`)
-        .join(', ')}`,
-    );
   }
 }
 
