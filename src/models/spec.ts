@@ -35,10 +35,10 @@ const dropout = /^D(\d+)$/;
 const maxpool = /^M(\d+)$/;
 const linear = /^F(\d+)(nb)?$/;
 
-function positive(token: string, text: string): number {
+function positive(token: string, field: string, text: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1) {
-    throw new SpecError(`layer '${token}': ${text} must be a positive integer`);
+    throw new SpecError(`layer '${token}': the ${field} must be a positive integer, got ${text}`);
   }
   return value;
 }
@@ -48,12 +48,12 @@ export function parseLayer(token: string): LayerSpec {
   let match = conv.exec(token);
   if (match) {
     const [, pad, channels = '', kernel = '', stride = '1'] = match;
-    const k = positive(token, kernel);
+    const k = positive(token, 'kernel size', kernel);
     return {
       kind: 'conv',
-      channels: positive(token, channels),
+      channels: positive(token, 'channel count', channels),
       kernel: k,
-      stride: positive(token, stride),
+      stride: positive(token, 'stride', stride),
       padding: pad ? Math.floor(k / 2) : 0,
     };
   }
@@ -63,9 +63,13 @@ export function parseLayer(token: string): LayerSpec {
     return { kind: 'dropout', p: percent / 100 };
   }
   if ((match = maxpool.exec(token)))
-    return { kind: 'maxpool', size: positive(token, match[1] ?? '') };
+    return { kind: 'maxpool', size: positive(token, 'pool size', match[1] ?? '') };
   if ((match = linear.exec(token))) {
-    return { kind: 'linear', features: positive(token, match[1] ?? ''), bias: match[2] !== 'nb' };
+    return {
+      kind: 'linear',
+      features: positive(token, 'feature count', match[1] ?? ''),
+      bias: match[2] !== 'nb',
+    };
   }
   throw new SpecError(
     `cannot parse layer '${token}'; expected C<channels>k<kernel>[s<stride>] (optionally ` +

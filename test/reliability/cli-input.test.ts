@@ -39,6 +39,11 @@ const cases: Case[] = [
       'C32k3s2 D20 F512\n',
   },
   {
+    name: 'network with zero channels',
+    args: ['train', '--net', 'C0k3s2 F10'],
+    stderr: "isbe: error: layer 'C0k3s2': the channel count must be a positive integer, got 0\n",
+  },
+  {
     name: 'network with the wrong class count',
     args: ['train', '--net', 'C8k3s2 F12', '--limit', '100'],
     stderr:
