@@ -67,12 +67,9 @@ async function collectLines(
   return { lines, times };
 }
 
-/** Runs `isbe train` with the given settings and extra flags (e.g. --precision bf16). */
-export async function runProduct(run: BenchRun, extra: string[] = []): Promise<RunFigures> {
-  const runsDir = mkdtempSync(join(tmpdir(), 'isbe-bench-'));
-  const args = [
-    join(repoRoot, 'bin', 'isbe.js'),
-    'train',
+/** Flags that both programs spell the same way: --json, network, head, epochs, images, threads, seed. */
+function commonFlags(run: BenchRun): string[] {
+  return [
     '--json',
     '--net',
     run.net,
@@ -86,6 +83,16 @@ export async function runProduct(run: BenchRun, extra: string[] = []): Promise<R
     String(run.threads),
     '--seed',
     String(run.seed ?? 0),
+  ];
+}
+
+/** Runs `isbe train` with the given settings and extra flags (e.g. --precision bf16). */
+export async function runProduct(run: BenchRun, extra: string[] = []): Promise<RunFigures> {
+  const runsDir = mkdtempSync(join(tmpdir(), 'isbe-bench-'));
+  const args = [
+    join(repoRoot, 'bin', 'isbe.js'),
+    'train',
+    ...commonFlags(run),
     '--batch-size',
     '128',
     '--train-loss-images',
@@ -140,21 +147,9 @@ export async function runReference(run: BenchRun, extra: string[] = []): Promise
     '-c',
     referenceWrapper,
     referenceScript,
-    '--json',
     '--data',
     mnistDir,
-    '--net',
-    run.net,
-    '--head',
-    run.head,
-    '--epochs',
-    String(run.epochs),
-    '--limit',
-    String(run.images),
-    '--threads',
-    String(run.threads),
-    '--seed',
-    String(run.seed ?? 0),
+    ...commonFlags(run),
     '--batch',
     '128',
     ...(run.augment ? ['--augment'] : []),

@@ -262,12 +262,14 @@ export function rejectOptionsWithResume(
   noun: 'run' | 'grid',
   allowed: readonly string[] = [],
 ): void {
-  const given = cmd.options
+  const fromCommandLine = cmd.options
     .map((option) => option.attributeName())
     .filter((name) => name !== 'resume' && !allowed.includes(name))
     .filter((name) => cmd.getOptionValueSource(name) === 'cli');
-  if (given.length > 0) {
-    const flags = given.map((name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+  if (fromCommandLine.length > 0) {
+    const flags = fromCommandLine.map(
+      (name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+    );
     throw new UsageError(
       `--resume continues a ${noun} with the settings it started with; drop ${flags.join(', ')}`,
     );

@@ -22,7 +22,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   }
 }
 
-// The system's message with the usual fix for the common causes.
+// Returns the usual fix for the common causes, or else the system's message.
 function writeProblem(error: unknown): string {
   const { code, message } = error as NodeJS.ErrnoException;
   switch (code) {

@@ -29,7 +29,7 @@ function readOwner(path: string): number | null {
 
 /**
  * Claims `dir` for this process and returns the function that releases the claim. Throws
- * when another live process holds it.
+ * when another live process has claimed it.
  */
 export function claimFolder(dir: string): () => void {
   mkdirSync(claimsDir, { recursive: true });

@@ -102,9 +102,9 @@ export async function runWorker(
     },
   );
   logJobEvents(worker, log);
-  // BullMQ 5's close() waits for the server, so while Redis is away it does not return.
-  // Without a job in progress nothing is lost by leaving, so the worker stops anyway once
-  // the grace period has passed and no job runs.
+  // BullMQ 5's close() waits for the server: with Redis unreachable, a stopped worker was
+  // still waiting 10 minutes later. Without a job in progress nothing is lost by leaving,
+  // so the worker stops anyway once the grace period has passed and no job runs.
   let forceStop = () => {};
   const forced = new Promise<'forced'>((resolve) => {
     forceStop = () => resolve('forced');
@@ -139,9 +139,10 @@ export async function runWorker(
   let outcome: 'stopped' | 'forced' = 'stopped';
   try {
     if (stop.aborted) closeOnStop();
-    const checked = checkDatabase(connection, settings.url).then(() => 'stopped' as const);
-    outcome = await Promise.race([checked, forced]);
-    if (outcome === 'stopped') {
+    const checked = checkDatabase(connection, settings.url).then(() => 'checked' as const);
+    if ((await Promise.race([checked, forced])) === 'forced') {
+      outcome = 'forced';
+    } else {
       outcome = await Promise.race([worker.run().then(() => 'stopped' as const), forced]);
     }
   } catch (error) {

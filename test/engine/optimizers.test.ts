@@ -23,6 +23,22 @@ function backwardWith(optimizer: optim.Optimizer, param: Tensor, gradient: reado
   });
 }
 
+// Clears the gradients, then sets the gradient of each parameter to its given values.
+function backwardWithEach(
+  optimizer: optim.Optimizer,
+  ...pairs: [Tensor, readonly number[]][]
+): void {
+  optimizer.zeroGrad();
+  tidy(() => {
+    for (const [param, gradient] of pairs) {
+      param
+        .mul(tensor(Float64Array.from(gradient)))
+        .sum()
+        .backward();
+    }
+  });
+}
+
 interface AdamReference {
   lr: number;
   beta1: number;
@@ -173,17 +189,7 @@ describe('Adam', () => {
     optimizer.step();
     // `late` gets its first gradient on the optimiser's second step, so its update is
     // bias-corrected for step 1, as in PyTorch.
-    optimizer.zeroGrad();
-    tidy(() => {
-      early
-        .mul(tensor(Float64Array.from([0.1, 0.2])))
-        .sum()
-        .backward();
-      late
-        .mul(tensor(Float64Array.from([0.3, -0.6])))
-        .sum()
-        .backward();
-    });
+    backwardWithEach(optimizer, [early, [0.1, 0.2]], [late, [0.3, -0.6]]);
     optimizer.step();
     const expected = [3, 4];
     adamReferenceStep(expected, [0, 0], [0, 0], [0.3, -0.6], 1, options);
@@ -259,17 +265,7 @@ describe('SGD', () => {
     const optimizer = new optim.SGD([early, late], { lr, momentum, dampening });
     backwardWith(optimizer, early, [0.5, -0.5]);
     optimizer.step();
-    optimizer.zeroGrad();
-    tidy(() => {
-      early
-        .mul(tensor(Float64Array.from([0.1, 0.2])))
-        .sum()
-        .backward();
-      late
-        .mul(tensor(Float64Array.from([0.3, -0.6])))
-        .sum()
-        .backward();
-    });
+    backwardWithEach(optimizer, [early, [0.1, 0.2]], [late, [0.3, -0.6]]);
     optimizer.step();
     // The late buffer takes its first gradient undamped: 3 − 0.1·0.3, 4 + 0.1·0.6.
     assertAllClose(late.toArray(), [3 - lr * 0.3, 4 + lr * 0.6], tight, 'late parameter');

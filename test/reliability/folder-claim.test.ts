@@ -1,5 +1,5 @@
 // Claims on run folders: a second process cannot train into a folder that a live process
-// holds, and the claim of a process killed with SIGKILL is taken over.
+// has claimed, and the claim of a process killed with SIGKILL is taken over.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
@@ -30,10 +30,10 @@ describe('folder claims', () => {
   test('claim held by a live process', (t) => {
     const dir = temporaryFolder(t, 'claim');
     const release = claimFolder(dir);
-    const refused = claimInChild(dir);
-    assert.equal(refused.status, 3);
+    const rejected = claimInChild(dir);
+    assert.equal(rejected.status, 3);
     assert.equal(
-      refused.stderr,
+      rejected.stderr,
       `${dir} is in use by process ${process.pid}, which is training into it; wait until it ` +
         `finishes, or stop it (kill ${process.pid}) and retry\n`,
     );
