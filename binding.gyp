@@ -4,6 +4,7 @@
       "target_name": "isbe",
       "sources": [
         "native/addon.cc",
+        "native/allocator.cc",
         "native/flatten.cc",
         "native/gate.cc",
         "native/handle.cc",

@@ -5,6 +5,7 @@
 // arrive as instances of its TorchError and DisposedTensorError classes.
 #include <torch/csrc/api/include/torch/version.h>
 
+#include "allocator.h"
 #include "gate.h"
 #include "handle.h"
 
@@ -38,6 +39,7 @@ Napi::Function PlainErrorClass(Napi::Env env) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  InstallCachingAllocator();
   auto* data = new AddonData();
   env.SetInstanceData(data);
   Napi::Function tensorClass = TensorHandle::Define(env);

@@ -130,18 +130,45 @@ at::Tensor HuberLoss(const Args& args) {
                         args.number(3, "delta"));
 }
 
+// Pixel centres along one axis in [-1, 1], as torch.nn.functional.affine_grid places them.
+at::Tensor GridAxis(int64_t steps, bool alignCorners, const at::TensorOptions& options) {
+  if (steps <= 1) return at::zeros({steps}, options);
+  at::Tensor axis = at::linspace(-1, 1, steps, options);
+  return alignCorners ? axis : axis * (static_cast<double>(steps - 1) / steps);
+}
+
+// Computes the sampling grid [N, H, W, 2] of affine_grid. libtorch multiplies each image's
+// base grid by its theta in a loop over the images, which costs more than the resampling
+// for a batch of small images. One matrix product of the shared base grid [H·W, 3] with
+// all thetas gives the same grid in a fraction of the time.
+at::Tensor AffineGridOf(const at::Tensor& theta, int64_t height, int64_t width,
+                        bool alignCorners) {
+  int64_t n = theta.size(0);
+  at::Tensor x = GridAxis(width, alignCorners, theta.options()).view({1, width, 1});
+  at::Tensor y = GridAxis(height, alignCorners, theta.options()).view({height, 1, 1});
+  at::Tensor base = at::cat({x.expand({height, width, 1}), y.expand({height, width, 1}),
+                             at::ones({height, width, 1}, theta.options())},
+                            2);
+  at::Tensor grid = at::matmul(base.view({height * width, 3}), theta.reshape({n * 2, 3}).t());
+  return grid.view({height * width, n, 2}).permute({1, 0, 2}).contiguous().view(
+      {n, height, width, 2});
+}
+
 // affineGrid(theta [N, 2, 3], size [N, C, H, W], alignCorners).
 at::Tensor AffineGrid(const Args& args) {
   const at::Tensor& theta = args.tensor(0, "theta");
   std::vector<int64_t> size = args.intList(1, "size");
   if (size.size() != 4) args.rangeError("size must be [N, C, H, W]");
+  if (size[2] < 1 || size[3] < 1) {
+    args.rangeError("size must have a height and width of at least 1");
+  }
   bool shapeOk = theta.dim() == 3 && theta.size(0) == size[0] && theta.size(1) == 2 &&
                  theta.size(2) == 3;
   if (!shapeOk) args.rangeError("theta must have shape [N, 2, 3] with N = size[0]");
   if (!at::isFloatingType(theta.scalar_type())) {
     args.typeError(0, "theta", "a floating-point Tensor");
   }
-  return at::affine_grid_generator(theta, size, args.boolean(2, "alignCorners"));
+  return AffineGridOf(theta, size[2], size[3], args.boolean(2, "alignCorners"));
 }
 
 int64_t Interpolation(const Args& args, size_t i) {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <thread>
 
+#include "allocator.h"
 #include "gate.h"
 
 namespace isbe {
@@ -284,16 +285,19 @@ void ManualSeed(const Args& args) {
   at::manual_seed(static_cast<uint64_t>(args.integer(0, "seed")));
 }
 
-// releaseFreeMemory() hands the heap's free pages back to the operating system. glibc keeps
-// freed blocks of megabytes for reuse, which is fast, but small long-lived blocks between
-// them fragment the heap, so resident memory can creep up during long evaluations.
+// releaseFreeMemory() frees the tensor blocks kept for reuse (allocator.h) and hands the
+// heap's free pages back to the operating system. Small long-lived blocks between large
+// freed ones fragment the heap, so resident memory could creep up during long evaluations.
 void ReleaseFreeMemory(const Args&) {
+  EmptyTensorCache();
 #ifdef __GLIBC__
   malloc_trim(0);
 #endif
 }
 
 double LiveTensorCount(const Args&) { return static_cast<double>(TensorHandle::LiveCount()); }
+
+double CachedTensorBytesOf(const Args&) { return static_cast<double>(CachedTensorBytes()); }
 
 // The libtorch version this addon was compiled against, and the one loaded at run time
 // (parsed from at::show_config(), which the library itself reports).
@@ -341,6 +345,7 @@ void RegisterTrainingOps(Napi::Env env, Napi::Object exports) {
   Bind(env, exports, "manualSeed", ManualSeed);
   Bind(env, exports, "liveTensorCount", LiveTensorCount);
   Bind(env, exports, "releaseFreeMemory", ReleaseFreeMemory);
+  Bind(env, exports, "cachedTensorBytes", CachedTensorBytesOf);
   Bind(env, exports, "versionInfo", VersionInfo);
 }
 

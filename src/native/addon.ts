@@ -229,6 +229,7 @@ export interface NativeAddon {
   manualSeed(seed: number): void;
   liveTensorCount(): number;
   releaseFreeMemory(): void;
+  cachedTensorBytes(): number;
   versionInfo(): VersionInfo;
   startProfiler(path: string): void;
   stopProfiler(): void;

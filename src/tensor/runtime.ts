@@ -22,11 +22,21 @@ export function liveTensorCount(): number {
 }
 
 /**
- * Returns the heap's free pages to the operating system (glibc's malloc_trim). Freed
- * tensor memory is otherwise kept for reuse and can fragment over long evaluations.
+ * Frees the tensor memory blocks kept for reuse and returns the heap's free pages to the
+ * operating system (glibc's malloc_trim). Freed tensor memory is otherwise kept for reuse
+ * and can fragment over long evaluations.
  */
 export function releaseFreeMemory(): void {
   native.releaseFreeMemory();
+}
+
+/**
+ * Bytes of freed tensor memory kept for reuse. Freed blocks of 256 KiB or more are kept, up
+ * to 256 MiB in all, so the next tensor of the same size needs no fresh pages from the
+ * operating system. releaseFreeMemory() frees them.
+ */
+export function cachedTensorBytes(): number {
+  return native.cachedTensorBytes();
 }
 
 /** libtorch versions (compiled and loaded) and its build configuration. */

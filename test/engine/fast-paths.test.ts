@@ -1,6 +1,6 @@
-// The layers that bypass libtorch's own kernels for speed: Winograd convolutions and the
-// flatten whose gradient keeps the input's memory format. Each must agree with the plain
-// libtorch computation.
+// The layers that bypass libtorch's own kernels for speed: Winograd convolutions, the
+// flatten whose gradient keeps the input's memory format and the affine grid of
+// augmentation. Each must agree with the plain computation.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
@@ -127,4 +127,44 @@ describe('flatten of a channels_last batch', () => {
       assert.deepEqual(input.grad!.toArray(), weights.reshape([2, 3, 4, 4]).toArray());
     });
   });
+});
+
+// Pixel centres along an axis of `steps` pixels, from torch.nn.functional.affine_grid's
+// definition.
+function axis(steps: number, alignCorners: boolean): number[] {
+  return Array.from({ length: steps }, (_, i) => {
+    const corner = steps === 1 ? 0 : -1 + (2 * i) / (steps - 1);
+    return alignCorners ? corner : (corner * (steps - 1)) / steps;
+  });
+}
+
+describe('affineGrid in one matrix product', () => {
+  for (const alignCorners of [false, true]) {
+    test(`affineGrid follows its definition, alignCorners ${alignCorners}`, () => {
+      manualSeed(3);
+      tidy(() => {
+        const [n, height, width] = [3, 5, 4];
+        const theta = randn([n, 2, 3]);
+        const grid = nn.functional.affineGrid(theta, [n, 1, height, width], { alignCorners });
+        assert.deepEqual(grid.shape, [n, height, width, 2]);
+        const t = theta.toArray();
+        const g = grid.toArray();
+        const [xs, ys] = [axis(width, alignCorners), axis(height, alignCorners)];
+        let largest = 0;
+        for (let i = 0; i < n; i++) {
+          for (let h = 0; h < height; h++) {
+            for (let w = 0; w < width; w++) {
+              for (let k = 0; k < 2; k++) {
+                const row = i * 6 + k * 3;
+                const expected = t[row]! * xs[w]! + t[row + 1]! * ys[h]! + t[row + 2]!;
+                const actual = g[((i * height + h) * width + w) * 2 + k]!;
+                largest = Math.max(largest, Math.abs(actual - expected));
+              }
+            }
+          }
+        }
+        assert.ok(largest < 1e-6, `largest deviation ${largest}`);
+      });
+    });
+  }
 });

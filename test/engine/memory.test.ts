@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import {
+  cachedTensorBytes,
+  full,
   liveTensorCount,
   manualSeed,
   nn,
@@ -12,6 +14,7 @@ import {
   ones,
   randint,
   randn,
+  releaseFreeMemory,
   type Tensor,
   tensor,
   tidy,
@@ -226,5 +229,52 @@ describe('training loop memory', () => {
     images.dispose();
     labels.dispose();
     assert.equal(liveTensorCount(), start);
+  });
+});
+
+describe('tensor memory cache', () => {
+  const mebibyte = 2 ** 20;
+
+  test('freed large block is kept, reused, then released', () => {
+    releaseFreeMemory();
+    assert.equal(cachedTensorBytes(), 0);
+    const first = full([mebibyte / 4], 1);
+    first.dispose();
+    assert.equal(cachedTensorBytes(), mebibyte);
+    const second = full([mebibyte / 4], 2);
+    assert.equal(cachedTensorBytes(), 0);
+    second.dispose();
+    assert.equal(cachedTensorBytes(), mebibyte);
+    releaseFreeMemory();
+    assert.equal(cachedTensorBytes(), 0);
+  });
+
+  test('small blocks are not kept', () => {
+    releaseFreeMemory();
+    ones([1000]).dispose();
+    assert.equal(cachedTensorBytes(), 0);
+  });
+
+  test('reused blocks hold their new values', () => {
+    releaseFreeMemory();
+    for (let round = 0; round < 5; round++) {
+      const tensors = [1, 2, 3].map((k) => full([mebibyte / 4], round * 10 + k));
+      tensors.forEach((t, i) => {
+        const expected = round * 10 + i + 1;
+        assert.equal(t.min().item(), expected);
+        assert.equal(t.max().item(), expected);
+      });
+      for (const t of tensors) t.dispose();
+    }
+    releaseFreeMemory();
+  });
+
+  test('cache stays within 256 MiB', () => {
+    releaseFreeMemory();
+    const tensors = Array.from({ length: 80 }, () => full([(4 * mebibyte) / 4], 0));
+    for (const t of tensors) t.dispose();
+    assert.ok(cachedTensorBytes() <= 256 * mebibyte, `${cachedTensorBytes()} bytes kept`);
+    assert.ok(cachedTensorBytes() >= 250 * mebibyte, `${cachedTensorBytes()} bytes kept`);
+    releaseFreeMemory();
   });
 });

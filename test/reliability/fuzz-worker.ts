@@ -221,6 +221,7 @@ const signatures: Record<string, Kind[]> = {
   getNumThreads: [],
   manualSeed: ['count'],
   liveTensorCount: [],
+  cachedTensorBytes: [],
   versionInfo: [],
 };
 

@@ -1,0 +1,119 @@
+// A CPU allocator for tensor memory that keeps freed blocks of 256 KiB or more for reuse.
+//
+// A training step allocates and frees the same large buffers every time: activations,
+// gradients, and oneDNN's working buffers, which libtorch also takes from this allocator.
+// glibc hands many of them back to the system and maps fresh pages next time. N0 took
+// about 1,300 page faults per fp32 step and 400 per bf16 step that way, measured, against
+// 10 and 60 with this cache. A block of the same size is taken from the cache instead.
+// The cache is bounded, and releaseFreeMemory() empties it after each evaluation.
+#include "allocator.h"
+
+#include <c10/core/Allocator.h>
+#include <c10/core/impl/alloc_cpu.h>
+
+#include <cstddef>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+namespace isbe {
+namespace {
+
+constexpr size_t kSmallestCached = size_t{256} << 10;
+constexpr size_t kLargestCacheTotal = size_t{256} << 20;
+
+class BlockCache {
+ public:
+  void* Take(size_t bytes) {
+    if (bytes < kSmallestCached) return c10::alloc_cpu(bytes);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto found = free_.find(bytes);
+      if (found != free_.end() && !found->second.empty()) {
+        void* block = found->second.back();
+        found->second.pop_back();
+        cachedBytes_ -= bytes;
+        live_.emplace(block, bytes);
+        return block;
+      }
+    }
+    void* block = c10::alloc_cpu(bytes);
+    std::lock_guard<std::mutex> lock(mutex_);
+    live_.emplace(block, bytes);
+    return block;
+  }
+
+  void Give(void* block) {
+    if (block == nullptr) return;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto found = live_.find(block);
+      if (found != live_.end()) {
+        size_t bytes = found->second;
+        live_.erase(found);
+        if (cachedBytes_ + bytes <= kLargestCacheTotal) {
+          free_[bytes].push_back(block);
+          cachedBytes_ += bytes;
+          return;
+        }
+      }
+    }
+    c10::free_cpu(block);
+  }
+
+  size_t CachedBytes() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return cachedBytes_;
+  }
+
+  void Empty() {
+    std::unordered_map<size_t, std::vector<void*>> blocks;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      blocks.swap(free_);
+      cachedBytes_ = 0;
+    }
+    for (auto& [bytes, list] : blocks) {
+      for (void* block : list) c10::free_cpu(block);
+    }
+  }
+
+ private:
+  std::mutex mutex_;
+  // Blocks handed out that are large enough to come back to the cache, with their sizes.
+  std::unordered_map<void*, size_t> live_;
+  // Freed blocks by size.
+  std::unordered_map<size_t, std::vector<void*>> free_;
+  size_t cachedBytes_ = 0;
+};
+
+// Never destroyed: tensors may be freed while the process exits.
+BlockCache& Cache() {
+  static BlockCache* cache = new BlockCache();
+  return *cache;
+}
+
+void Release(void* block) { Cache().Give(block); }
+
+class CachingAllocator final : public c10::Allocator {
+ public:
+  c10::DataPtr allocate(size_t bytes) const override {
+    void* block = Cache().Take(bytes);
+    return {block, block, &Release, c10::Device(c10::DeviceType::CPU)};
+  }
+
+  c10::DeleterFnPtr raw_deleter() const override { return &Release; }
+};
+
+}  // namespace
+
+void InstallCachingAllocator() {
+  static CachingAllocator allocator;
+  c10::SetAllocator(c10::DeviceType::CPU, &allocator, /*priority=*/1);
+}
+
+void EmptyTensorCache() { Cache().Empty(); }
+
+size_t CachedTensorBytes() { return Cache().CachedBytes(); }
+
+}  // namespace isbe
