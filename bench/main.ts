@@ -1,9 +1,9 @@
 /**
  * `npm run bench`: the product against the PyTorch reference trainer on the same machine,
  * in one run, alternating the programs so that machine noise hits both alike. Writes
- * bench-results/bench-<time>.json and .md, and docs/benchmarks.md with the latest figures.
+ * bench-results/bench-<time>.json and .md and, when every section ran, docs/benchmarks.md.
  */
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -229,6 +229,18 @@ async function accuracySection(options: Options) {
   return { ...first, seeds, meanDifference: meanInterval(seeds.map((s) => s.difference)) };
 }
 
+function parseSections(value: string): string[] {
+  const names = value.split(',').filter((name) => name !== '');
+  const unknown = names.filter((name) => !allSections.includes(name));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new InvalidArgumentError(
+      `unknown section ${unknown.join(', ') || '(none given)'}; expected a comma-separated ` +
+        `list of ${allSections.join(', ')}`,
+    );
+  }
+  return names;
+}
+
 async function main(): Promise<void> {
   const program = new Command()
     .name('npm run bench --')
@@ -240,8 +252,9 @@ async function main(): Promise<void> {
     .option('--threads <n>', 'threads for both programs', Number, physicalCores())
     .option(
       '--sections <list>',
-      `sections to run: ${allSections.join(',')}`,
-      (v: string) => v.split(','),
+      `sections to run: ${allSections.join(',')}; docs/benchmarks.md is rewritten only when ` +
+        'all of them run',
+      parseSections,
       allSections,
     );
   const options = program.parse().opts<Options>();
@@ -270,9 +283,13 @@ async function main(): Promise<void> {
   const markdown = renderMarkdown(results);
   writeFileSync(join(folder, `bench-${stamp}.json`), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(folder, `bench-${stamp}.md`), markdown);
-  writeFileSync(join(repoRoot, 'docs', 'benchmarks.md'), markdown);
+  const complete = allSections.every((name) => sections.has(name));
+  if (complete) writeFileSync(join(repoRoot, 'docs', 'benchmarks.md'), markdown);
   process.stdout.write(markdown);
-  log(`results in ${folder}/bench-${stamp}.json and docs/benchmarks.md`);
+  const docs = complete
+    ? ' and docs/benchmarks.md'
+    : ' (docs/benchmarks.md is kept: not all sections ran)';
+  log(`results in ${folder}/bench-${stamp}.json${docs}`);
 }
 
 await main();

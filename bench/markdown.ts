@@ -91,7 +91,9 @@ function targetLines(results: Results): string[] {
     const met = Math.abs(accuracy.difference) <= 0.1;
     lines.push(
       `- bf16 test accuracy within 0.1 point of fp32 after 3 epochs of N1 (seed 0): ` +
-        `fp32 ${accuracy.fp32.toFixed(2)} %, bf16 ${accuracy.bf16.toFixed(2)} %, ${verdict(met)}`,
+        `fp32 ${accuracy.fp32.toFixed(2)} %, bf16 ${accuracy.bf16.toFixed(2)} % ` +
+        `(bf16 ${accuracy.difference >= 0 ? 'higher' : 'lower'} by ` +
+        `${Math.abs(accuracy.difference).toFixed(2)} points), ${verdict(met)}`,
     );
   }
   const memory = results.memory as
@@ -177,7 +179,10 @@ export function renderMarkdown(results: Results): string {
       `${results.started}. The product (\`isbe train\`) and the PyTorch reference trainer ` +
       '(`isbe_pytorch.py`, Debian python3-torch 1.13) train the same MNIST subset, network and head ' +
       'with batch 128 and the same threads, in alternating runs. Ratios are isbe over PyTorch, ' +
-      'median (min–max) over rounds; above 1 means isbe is faster (or, for memory, larger).',
+      'median (min–max) over rounds; above 1 means isbe is faster (or, for memory, larger). ' +
+      'Step throughput counts forward and backward passes only; whole-epoch throughput adds ' +
+      'batching, augmentation, the optimizer and evaluation. A throughput target is met when ' +
+      'the median ratio reaches it.',
     '',
     ...targetLines(results),
   ];

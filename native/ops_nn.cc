@@ -159,14 +159,16 @@ at::Tensor AffineGrid(const Args& args) {
   const at::Tensor& theta = args.tensor(0, "theta");
   std::vector<int64_t> size = args.intList(1, "size");
   if (size.size() != 4) args.rangeError("size must be [N, C, H, W]");
-  if (size[2] < 1 || size[3] < 1) {
-    args.rangeError("size must have a height and width of at least 1");
+  if (size[1] < 1 || size[2] < 1 || size[3] < 1) {
+    args.rangeError("size must have channels, height and width of at least 1");
   }
   bool shapeOk = theta.dim() == 3 && theta.size(0) == size[0] && theta.size(1) == 2 &&
                  theta.size(2) == 3;
   if (!shapeOk) args.rangeError("theta must have shape [N, 2, 3] with N = size[0]");
-  if (!at::isFloatingType(theta.scalar_type())) {
-    args.typeError(0, "theta", "a floating-point Tensor");
+  at::ScalarType type = theta.scalar_type();
+  if (type != at::kFloat && type != at::kDouble && type != at::kBFloat16) {
+    args.rangeError(std::string("theta must be a float32, float64 or bfloat16 Tensor, got ") +
+                    c10::toString(type));
   }
   return AffineGridOf(theta, size[2], size[3], args.boolean(2, "alignCorners"));
 }

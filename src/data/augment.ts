@@ -20,6 +20,28 @@ export interface AugmentOptions {
 /** The augmentation used for the paper's runs: ±10° rotation and ±2 px shift. */
 export const moderateAugmentation: Required<AugmentOptions> = { maxDegrees: 10, maxShift: 2 };
 
+function checkAugmentation(images: Tensor, maxDegrees: unknown, maxShift: unknown): void {
+  if (images.ndim !== 4 || images.shape.some((size) => size < 1)) {
+    throw new RangeError(
+      `augmentBatch: images must have shape [N, C, H, W] with no empty dimension, got ` +
+        `[${images.shape.join(', ')}]; add a channel dimension with unsqueeze(1)`,
+    );
+  }
+  if (images.dtype !== 'float32' && images.dtype !== 'float64') {
+    throw new TypeError(`augmentBatch: images must be float32 or float64, got ${images.dtype}`);
+  }
+  for (const [name, value] of [
+    ['maxDegrees', maxDegrees],
+    ['maxShift', maxShift],
+  ] as const) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new RangeError(
+        `augmentBatch: ${name} must be a finite number of at least 0, got ${String(value)}`,
+      );
+    }
+  }
+}
+
 /**
  * Rotates and shifts each image of [N, C, H, W] by its own random amounts drawn from
  * `generator`; returns a new tensor.
@@ -30,13 +52,17 @@ export function augmentBatch(
   options: AugmentOptions = {},
 ): Tensor {
   const { maxDegrees, maxShift } = { ...moderateAugmentation, ...options };
+  checkAugmentation(images, maxDegrees, maxShift);
   const [n, , height, width] = images.shape as [number, number, number, number];
+  const dtype = images.dtype;
   return noGrad(() =>
     tidy(() => {
       const radians = (maxDegrees * Math.PI) / 180;
-      const angle = uniform([n], -radians, radians, { generator });
-      const tx = uniform([n], -(2 * maxShift) / width, (2 * maxShift) / width, { generator });
-      const ty = uniform([n], -(2 * maxShift) / height, (2 * maxShift) / height, { generator });
+      const angle = uniform([n], -radians, radians, { generator, dtype });
+      const shiftX = (2 * maxShift) / width;
+      const shiftY = (2 * maxShift) / height;
+      const tx = uniform([n], -shiftX, shiftX, { generator, dtype });
+      const ty = uniform([n], -shiftY, shiftY, { generator, dtype });
       const cos = angle.cos();
       const sin = angle.sin();
       const theta = stack([stack([cos, sin.neg(), tx], 1), stack([sin, cos, ty], 1)], 1);

@@ -33,7 +33,8 @@ export function releaseFreeMemory(): void {
 /**
  * Bytes of freed tensor memory kept for reuse. Freed blocks of 256 KiB or more are kept, up
  * to 256 MiB in all, so the next tensor of the same size needs no fresh pages from the
- * operating system. releaseFreeMemory() frees them.
+ * operating system. When the cache is full, cached blocks of other sizes make room for a
+ * new one. releaseFreeMemory() frees them all.
  */
 export function cachedTensorBytes(): number {
   return native.cachedTensorBytes();

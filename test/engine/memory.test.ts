@@ -277,4 +277,20 @@ describe('tensor memory cache', () => {
     assert.ok(cachedTensorBytes() >= 250 * mebibyte, `${cachedTensorBytes()} bytes kept`);
     releaseFreeMemory();
   });
+
+  test('full cache makes room for a new size', () => {
+    releaseFreeMemory();
+    // 4 MiB plus a different number of floats each, so no two blocks share a size.
+    const filler = Array.from({ length: 70 }, (_, i) => full([mebibyte + i + 1], 0));
+    for (const t of filler) t.dispose();
+    assert.ok(cachedTensorBytes() > 250 * mebibyte, `${cachedTensorBytes()} bytes kept`);
+    full([2 * mebibyte], 1).dispose();
+    const before = cachedTensorBytes();
+    const reused = full([2 * mebibyte], 2);
+    assert.equal(cachedTensorBytes(), before - 8 * mebibyte);
+    assert.equal(reused.max().item(), 2);
+    reused.dispose();
+    assert.ok(cachedTensorBytes() <= 256 * mebibyte, `${cachedTensorBytes()} bytes kept`);
+    releaseFreeMemory();
+  });
 });
