@@ -206,7 +206,7 @@ async function memorySection(options: Options) {
   return { afterEpoch2: second, afterEpoch10: tenth, change: (tenth - second) / second };
 }
 
-// The target compares fp32 and bf16 at seed 0; the further seeds show whether a gap is
+// The target compares fp32 and bf16 at seed 0. The other seeds show whether a gap is
 // systematic or within the spread that rounding differences cause.
 async function accuracySection(options: Options) {
   const seeds = [];

@@ -160,7 +160,9 @@ at::Tensor AffineGrid(const Args& args) {
   std::vector<int64_t> size = args.intList(1, "size");
   if (size.size() != 4) args.rangeError("size must be [N, C, H, W]");
   if (size[1] < 1 || size[2] < 1 || size[3] < 1) {
-    args.rangeError("size must have channels, height and width of at least 1");
+    args.rangeError("size must have channels, height and width of at least 1, got [" +
+                    std::to_string(size[0]) + ", " + std::to_string(size[1]) + ", " +
+                    std::to_string(size[2]) + ", " + std::to_string(size[3]) + "]");
   }
   bool shapeOk = theta.dim() == 3 && theta.size(0) == size[0] && theta.size(1) == 2 &&
                  theta.size(2) == 3;

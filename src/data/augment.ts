@@ -20,6 +20,7 @@ export interface AugmentOptions {
 /** The augmentation used for the paper's runs: ±10° rotation and ±2 px shift. */
 export const moderateAugmentation: Required<AugmentOptions> = { maxDegrees: 10, maxShift: 2 };
 
+/** Throws a clear error for images or ranges that augmentBatch cannot use. */
 function checkAugmentation(images: Tensor, maxDegrees: unknown, maxShift: unknown): void {
   if (images.ndim !== 4 || images.shape.some((size) => size < 1)) {
     throw new RangeError(

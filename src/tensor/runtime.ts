@@ -22,9 +22,9 @@ export function liveTensorCount(): number {
 }
 
 /**
- * Frees the tensor memory blocks kept for reuse and returns the heap's free pages to the
- * operating system (glibc's malloc_trim). Freed tensor memory is otherwise kept for reuse
- * and can fragment over long evaluations.
+ * Frees the tensor memory blocks kept for reuse (see cachedTensorBytes) and returns the
+ * heap's free pages to the operating system with glibc's malloc_trim. Evaluation calls it
+ * every few batches, because small long-lived blocks would otherwise fragment the heap.
  */
 export function releaseFreeMemory(): void {
   native.releaseFreeMemory();

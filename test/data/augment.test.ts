@@ -98,7 +98,7 @@ describe('affineGrid checks', () => {
   test('rejects sizes without channels', () => {
     tidy(() => {
       assert.throws(() => nn.functional.affineGrid(randn([1, 2, 3]), [1, 0, 4, 4]), {
-        message: /size must have channels, height and width of at least 1/,
+        message: /size must have channels, height and width of at least 1, got \[1, 0, 4, 4\]/,
       });
     });
   });

@@ -147,8 +147,8 @@ describe('affineGrid in one matrix product', () => {
         const theta = randn([n, 2, 3]);
         const grid = nn.functional.affineGrid(theta, [n, 1, height, width], { alignCorners });
         assert.deepEqual(grid.shape, [n, height, width, 2]);
-        const t = theta.toArray();
-        const g = grid.toArray();
+        const thetaValues = theta.toArray();
+        const gridValues = grid.toArray();
         const [xs, ys] = [axis(width, alignCorners), axis(height, alignCorners)];
         let largest = 0;
         for (let i = 0; i < n; i++) {
@@ -156,8 +156,11 @@ describe('affineGrid in one matrix product', () => {
             for (let w = 0; w < width; w++) {
               for (let k = 0; k < 2; k++) {
                 const row = i * 6 + k * 3;
-                const expected = t[row]! * xs[w]! + t[row + 1]! * ys[h]! + t[row + 2]!;
-                const actual = g[((i * height + h) * width + w) * 2 + k]!;
+                const expected =
+                  thetaValues[row]! * xs[w]! +
+                  thetaValues[row + 1]! * ys[h]! +
+                  thetaValues[row + 2]!;
+                const actual = gridValues[((i * height + h) * width + w) * 2 + k]!;
                 largest = Math.max(largest, Math.abs(actual - expected));
               }
             }
