@@ -13,6 +13,7 @@
         "native/ops_tensor.cc",
         "native/ops_training.cc",
         "native/profiler.cc",
+        "native/single_channel_conv.cc",
         "native/winograd.cc"
       ],
       "include_dirs": [
@@ -31,13 +32,14 @@
         "-std=c++17",
         "-O3",
         "-march=native",
+        "-fopenmp",
         "-fno-math-errno",
         "-fexceptions",
         "-frtti",
         "-Wno-unused-parameter",
         "-Wno-deprecated-declarations"
       ],
-      "ldflags": ["<!@(node scripts/libtorch.mjs ldflags)"],
+      "ldflags": ["-fopenmp", "<!@(node scripts/libtorch.mjs ldflags)"],
       "libraries": ["<!@(node scripts/libtorch.mjs libs)"]
     }
   ]

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "gate.h"
+#include "single_channel_conv.h"
 #include "winograd.h"
 
 namespace isbe {
@@ -29,7 +30,8 @@ std::vector<int64_t> Pair(const Args& args, size_t i, const char* name) {
 }
 
 // conv2d(input, weight, bias?, stride, padding, dilation, groups, algorithm?); input
-// [N, C, H, W]. algorithm "auto" lets eligible convolutions use Winograd (winograd.h);
+// [N, C, H, W]. algorithm "auto" computes one-channel inputs directly
+// (single_channel_conv.h) and lets eligible convolutions use Winograd (winograd.h);
 // "direct", the default, is libtorch's convolution.
 at::Tensor Conv2d(const Args& args) {
   const at::Tensor& input = args.tensor(0, "input");
@@ -39,7 +41,11 @@ at::Tensor Conv2d(const Args& args) {
   std::vector<int64_t> dilation = Pair(args, 5, "dilation");
   int64_t groups = args.integer(6, "groups");
   std::string algorithm = args.has(7) ? args.string(7, "algorithm") : "direct";
-  if (algorithm == "auto") return Conv2dAuto(input, weight, bias, stride, padding, dilation, groups);
+  if (algorithm == "auto") {
+    auto single = SingleChannelConv2d(input, weight, bias, stride, padding, dilation, groups);
+    if (single) return *single;
+    return Conv2dAuto(input, weight, bias, stride, padding, dilation, groups);
+  }
   if (algorithm != "direct") args.rangeError("unknown algorithm '" + algorithm + "'; expected auto or direct");
   return at::conv2d(input, weight, bias, stride, padding, dilation, groups);
 }

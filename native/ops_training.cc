@@ -8,6 +8,10 @@
 
 #include <malloc.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include <atomic>
 #include <cmath>
 #include <initializer_list>
@@ -277,6 +281,12 @@ void SetNumThreads(const Args& args) {
     args.rangeError("threads must be between 1 and 1024, got " + std::to_string(threads));
   }
   at::set_num_threads(static_cast<int>(threads));
+#ifdef _OPENMP
+  // The addon's own parallel loops run on the OpenMP runtime it was linked with. With
+  // Debian's libtorch that is libtorch's runtime; a libtorch that bundles its own copy
+  // would leave the addon's loops at the default thread count without this.
+  omp_set_num_threads(static_cast<int>(threads));
+#endif
 }
 
 double GetNumThreads(const Args&) { return at::get_num_threads(); }

@@ -160,7 +160,8 @@ export function addTrainingOptions(command: Command): Command {
       new Option(
         '--precision <kind>',
         'arithmetic of the forward pass; bf16 pays off on CPUs with AVX-512 BF16 or AMX, ' +
-          'after the first batches, in which oneDNN generates its kernels',
+          'after the first batches, in which oneDNN generates its kernels; with ' +
+          '--conv-algorithm auto, a first layer on one-channel images stays fp32',
       )
         .choices(['fp32', 'bf16'])
         .default(defaults.precision),
@@ -169,8 +170,9 @@ export function addTrainingOptions(command: Command): Command {
     .addOption(
       new Option(
         '--conv-algorithm <kind>',
-        'auto lets 3×3 stride-1 convolutions on small maps use Winograd (about 1e-6 relative ' +
-          'difference); direct computes every convolution as PyTorch does',
+        'auto lets 3×3 stride-1 convolutions on small maps use Winograd and computes ' +
+          'convolutions of one-channel images directly (about 1e-6 relative difference); ' +
+          'direct computes every convolution as PyTorch does',
       )
         .choices(['auto', 'direct'])
         .default(defaults.convAlgorithm),

@@ -2,7 +2,16 @@
  * File writing that never leaves a half-written result: each file is written to a
  * temporary name in the same folder and renamed into place, which POSIX makes atomic.
  */
-import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writevSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 let counter = 0;
@@ -10,15 +19,39 @@ let counter = 0;
 // Temporary names are .<name>.<pid>.<counter>.tmp, unique across processes.
 const temporaryName = /^\..+\.(\d+)\.\d+\.tmp$/;
 
-/** Writes `data` to `path` atomically: readers see the old file or the new one, never a part. */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+/**
+ * Writes `data` to `path` atomically: readers see the old file or the new one, never a part.
+ * A list of chunks is written one after another, as if joined.
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array | Uint8Array[]): void {
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${counter++}.tmp`);
   try {
-    writeFileSync(temporary, data);
+    if (Array.isArray(data)) writeChunks(temporary, data);
+    else writeFileSync(temporary, data);
     renameSync(temporary, path);
   } catch (error) {
     rmSync(temporary, { force: true });
     throw new Error(`writing ${path} failed: ${writeProblem(error)}`, { cause: error });
+  }
+}
+
+// Writes the chunks with writev, at most 1024 per call. A call may write fewer bytes than
+// requested, so the next call starts where it stopped.
+function writeChunks(path: string, chunks: Uint8Array[]): void {
+  const fd = openSync(path, 'w');
+  try {
+    const pending = chunks.filter((chunk) => chunk.length > 0);
+    let first = 0;
+    while (first < pending.length) {
+      let written = writevSync(fd, pending.slice(first, first + 1024));
+      while (first < pending.length && written >= pending[first]!.length) {
+        written -= pending[first]!.length;
+        first += 1;
+      }
+      if (written > 0) pending[first] = pending[first]!.subarray(written);
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -44,11 +44,14 @@ interface Entry {
   data_offsets: [number, number];
 }
 
-/** Serialises named tensors and string metadata into safetensors bytes. */
+/**
+ * Serialises named tensors and string metadata into safetensors bytes: the header, then
+ * each tensor's data, as separate chunks. Writing them separately saves one copy of the data.
+ */
 export function encodeSafetensors(
   tensors: Map<string, Tensor>,
   metadata: Record<string, string> = {},
-): Uint8Array {
+): Uint8Array[] {
   const header: Record<string, unknown> = { __metadata__: metadata };
   const chunks: Uint8Array[] = [];
   let offset = 0;
@@ -66,15 +69,10 @@ export function encodeSafetensors(
   let json = JSON.stringify(header);
   json += ' '.repeat((8 - (json.length % 8)) % 8);
   const headerBytes = new TextEncoder().encode(json);
-  const out = new Uint8Array(8 + headerBytes.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
-  out.set(headerBytes, 8);
-  let position = 8 + headerBytes.length;
-  for (const chunk of chunks) {
-    out.set(chunk, position);
-    position += chunk.length;
-  }
-  return out;
+  const start = new Uint8Array(8 + headerBytes.length);
+  new DataView(start.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  start.set(headerBytes, 8);
+  return [start, ...chunks];
 }
 
 /** Writes named tensors to a safetensors file, atomically. */

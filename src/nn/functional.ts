@@ -13,10 +13,12 @@ function pair(value: Pair): readonly number[] {
 }
 
 /**
- * How a convolution is computed: 'auto' uses oneDNN's Winograd algorithm for float32 3×3
- * stride-1 convolutions with channel counts divisible by 16 (results differ from the
- * direct algorithm by about 1e−6 relative), and libtorch's convolution otherwise;
- * 'direct' always uses libtorch's convolution, as PyTorch does.
+ * How a convolution is computed. 'auto' uses oneDNN's Winograd algorithm for float32 3×3
+ * stride-1 convolutions with channel counts divisible by 16. It computes float32
+ * convolutions of one-channel inputs that need no input gradient (a first layer on grey
+ * images) with the addon's own kernel, in float32 also under bf16 autocast. Otherwise it
+ * uses libtorch's convolution. Results differ from the direct algorithm by about 1e−6
+ * relative. 'direct' always uses libtorch's convolution, as PyTorch does.
  */
 export type ConvAlgorithm = 'auto' | 'direct';
 

@@ -1,10 +1,10 @@
-// The layers that bypass libtorch's own kernels for speed: Winograd convolutions, the
-// flatten whose gradient keeps the input's memory format and the affine grid of
-// augmentation. Each must agree with the plain computation.
+// The layers that bypass libtorch's own kernels for speed: Winograd convolutions, direct
+// convolutions of one-channel images, the flatten whose gradient keeps the input's memory
+// format and the affine grid of augmentation. Each must agree with the plain computation.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { autocast, manualSeed, nn, randn, type Tensor, tidy } from '../../src/index.js';
+import { autocast, manualSeed, nn, noGrad, randn, type Tensor, tidy } from '../../src/index.js';
 import { native } from '../../src/native/load.js';
 
 const { conv2d } = nn.functional;
@@ -97,6 +97,150 @@ describe('conv2d auto algorithm', () => {
 
   test('conv2d auto reports whether Winograd is built in', () => {
     assert.equal(typeof native.winogradAvailable(), 'boolean');
+  });
+});
+
+interface SingleChannelCase {
+  name: string;
+  input: [number, number, number, number];
+  filters: number;
+  kernel: number;
+  stride: number;
+  padding: number;
+  bias: boolean;
+  channelsLast: boolean;
+}
+
+const singleChannelCases: SingleChannelCase[] = [
+  {
+    name: "N0's first layer",
+    input: [6, 1, 28, 28],
+    filters: 32,
+    kernel: 3,
+    stride: 2,
+    padding: 0,
+    bias: true,
+    channelsLast: true,
+  },
+  {
+    name: "N1's first layer",
+    input: [3, 1, 28, 28],
+    filters: 32,
+    kernel: 3,
+    stride: 1,
+    padding: 0,
+    bias: true,
+    channelsLast: true,
+  },
+  {
+    name: 'NCHW, 16 filters',
+    input: [3, 1, 20, 20],
+    filters: 16,
+    kernel: 3,
+    stride: 1,
+    padding: 1,
+    bias: true,
+    channelsLast: false,
+  },
+  {
+    name: '64 filters, stride 3, padded',
+    input: [2, 1, 7, 9],
+    filters: 64,
+    kernel: 3,
+    stride: 3,
+    padding: 1,
+    bias: true,
+    channelsLast: true,
+  },
+  {
+    name: '5 filters 5×5, padded, no bias',
+    input: [2, 1, 9, 9],
+    filters: 5,
+    kernel: 5,
+    stride: 2,
+    padding: 2,
+    bias: false,
+    channelsLast: false,
+  },
+  {
+    name: '17 filters 4×4',
+    input: [2, 1, 12, 12],
+    filters: 17,
+    kernel: 4,
+    stride: 1,
+    padding: 0,
+    bias: true,
+    channelsLast: true,
+  },
+];
+
+// The output and the weight and bias gradients of one convolution with `algorithm`.
+function convolveOnce(item: SingleChannelCase, algorithm: 'auto' | 'direct') {
+  manualSeed(3);
+  const input = randn(item.input);
+  let weight = randn([item.filters, 1, item.kernel, item.kernel]).mul(0.3);
+  if (item.channelsLast) weight = weight.toMemoryFormat('channelsLast');
+  weight.requiresGrad_();
+  const bias = item.bias ? randn([item.filters]).requiresGrad_() : undefined;
+  const options = { stride: item.stride, padding: item.padding, algorithm };
+  const output = conv2d(input, weight, bias, options);
+  output.backward(randn(output.shape));
+  return { output, weightGrad: weight.grad!, biasGrad: bias?.grad };
+}
+
+describe('conv2d of one-channel images', () => {
+  for (const item of singleChannelCases) {
+    test(`one-channel conv: ${item.name}`, () => {
+      tidy(() => {
+        const direct = convolveOnce(item, 'direct');
+        const auto = convolveOnce(item, 'auto');
+        assert.deepEqual(auto.output.shape, direct.output.shape);
+        assert.deepEqual(auto.output.strides, direct.output.strides, 'memory format');
+        assert.ok(relativeError(auto.output, direct.output) < 1e-5, 'output');
+        assert.ok(relativeError(auto.weightGrad, direct.weightGrad) < 1e-5, 'weight gradient');
+        assert.deepEqual(auto.weightGrad.strides, direct.weightGrad.strides);
+        if (item.bias) {
+          assert.ok(relativeError(auto.biasGrad!, direct.biasGrad!) < 1e-5, 'bias gradient');
+        }
+      });
+    });
+  }
+
+  test('one-channel conv is deterministic', () => {
+    tidy(() => {
+      const first = convolveOnce(singleChannelCases[1]!, 'auto');
+      const second = convolveOnce(singleChannelCases[1]!, 'auto');
+      assert.equal(first.output.sub(second.output).abs().max().item(), 0);
+      assert.equal(first.weightGrad.sub(second.weightGrad).abs().max().item(), 0);
+    });
+  });
+
+  test('one-channel conv without gradients, and under autocast', () => {
+    tidy(() => {
+      const input = randn([4, 1, 28, 28]);
+      const weight = randn([32, 1, 3, 3]);
+      const direct = conv2d(input, weight, undefined, { stride: 2, algorithm: 'direct' });
+      const auto = noGrad(() => conv2d(input, weight, undefined, { stride: 2, algorithm: 'auto' }));
+      assert.ok(relativeError(auto, direct) < 1e-5);
+      const mixed = autocast(() => conv2d(input, weight, undefined, { stride: 2 }));
+      assert.equal(mixed.dtype, 'float32');
+      assert.ok(relativeError(mixed, direct) < 1e-5);
+    });
+  });
+
+  test('one-channel input needing its gradient', () => {
+    tidy(() => {
+      manualSeed(4);
+      const input = randn([2, 1, 10, 10]).requiresGrad_();
+      const weight = randn([16, 1, 3, 3]).requiresGrad_();
+      const output = conv2d(input, weight, undefined, { algorithm: 'auto' });
+      const gradient = randn(output.shape);
+      output.backward(gradient);
+      const auto = input.grad!;
+      input.grad = undefined;
+      conv2d(input, weight, undefined, { algorithm: 'direct' }).backward(gradient);
+      assert.ok(relativeError(auto, input.grad!) < 1e-6);
+    });
   });
 });
 
