@@ -22,6 +22,8 @@
 #include <optional>
 #include <tuple>
 #include <unordered_map>
+
+#include <unistd.h>
 #endif
 
 namespace isbe {
@@ -315,9 +317,7 @@ struct WinogradConvBias : public torch::autograd::Function<WinogradConvBias> {
 
 // Whether a convolution should use Winograd: float32 on the CPU, 3×3, stride 1, no
 // dilation, one group, channel counts that oneDNN's blocked layout accepts, and an output
-// of at most 16×16 pixels. On larger maps the layout conversions cost more than Winograd
-// saves: in N1 on a 2-core AMD EPYC (Zen 4), Winograd cut the step by about 14 ms on the
-// 10×10 and 8×8 outputs but added about 5 ms on the 24×24 one.
+// that is small enough (SmallOutput).
 bool Eligible(const at::Tensor& input, const at::Tensor& weight, at::IntArrayRef stride,
               at::IntArrayRef dilation, int64_t groups) {
   return input.device().is_cpu() && input.scalar_type() == at::kFloat &&
@@ -328,9 +328,20 @@ bool Eligible(const at::Tensor& input, const at::Tensor& weight, at::IntArrayRef
          !at::autocast::is_cpu_enabled();
 }
 
+// The largest output, in pixels, for which Winograd is used. On larger maps the layout
+// conversions cost more than Winograd saves, and where that happens depends on the CPU. In
+// N1 on a 2-core AMD EPYC (Zen 4, 1 MiB L2 per core) Winograd cut the step by about 14 ms on
+// the 10×10 and 8×8 outputs but added about 5 ms on the 24×24 one. On a 2-core Intel Xeon
+// with 2 MiB L2 per core it saved about 2.5 ms on the 24×24 one. The limit follows the L2
+// size, the difference between the two that we suspect matters; other CPUs are untested.
+int64_t LargestWinogradOutput() {
+  static const int64_t largest = sysconf(_SC_LEVEL2_CACHE_SIZE) >= (2 << 20) ? 24 * 24 : 16 * 16;
+  return largest;
+}
+
 bool SmallOutput(const at::Tensor& input, at::IntArrayRef padding) {
   int64_t height = input.size(2) + 2 * padding[0] - 2, width = input.size(3) + 2 * padding[1] - 2;
-  return height >= 1 && width >= 1 && height * width <= 16 * 16;
+  return height >= 1 && width >= 1 && height * width <= LargestWinogradOutput();
 }
 
 #endif  // ISBE_WITH_DNNL

@@ -43,7 +43,7 @@ const cases: Case[] = [
     padding: 1,
     bias: true,
   },
-  { name: 'large map falls back', input: [2, 32, 26, 26], outChannels: 32, padding: 0, bias: true },
+  { name: '24×24 output', input: [2, 32, 26, 26], outChannels: 32, padding: 0, bias: true },
 ];
 
 describe('conv2d auto algorithm', () => {
