@@ -283,8 +283,8 @@ void SetNumThreads(const Args& args) {
   at::set_num_threads(static_cast<int>(threads));
 #ifdef _OPENMP
   // The addon's own parallel loops run on the OpenMP runtime it was linked with. With
-  // Debian's libtorch that is libtorch's runtime; a libtorch that bundles its own copy
-  // would leave the addon's loops at the default thread count without this.
+  // Debian's libtorch that is libtorch's runtime. A libtorch that bundles its own copy
+  // would otherwise leave the addon's loops at the default thread count.
   omp_set_num_threads(static_cast<int>(threads));
 #endif
 }

@@ -1,7 +1,7 @@
 // Convolutions of inputs with one channel, such as the first layer on grey images.
-// libtorch hands them to oneDNN, whose kernels suit many input channels. For N0's first
-// layer (128 images 28×28, 32 filters 3×3, stride 2) oneDNN took about 0.27 ms forward
-// and 0.4 ms for the weight gradient in float32 on a 2-core Xeon with AMX, and 0.3 and
+// libtorch hands them to oneDNN, whose kernels suit many input channels. Take N0's first
+// layer: 128 images 28×28, 32 filters 3×3, stride 2. On a 2-core Xeon with AMX, oneDNN
+// took about 0.27 ms forward and 0.4 ms for the weight gradient in float32, and 0.3 and
 // 0.8 ms under bf16 autocast. Here each output pixel is one loop over the kernel taps,
 // vectorised across the filters, and the weight gradient is summed the same way.
 //
@@ -43,8 +43,8 @@ std::vector<float> TapMajor(const at::Tensor& weight, const Shape& s) {
   return std::vector<float>(taps.data_ptr<float>(), taps.data_ptr<float>() + taps.numel());
 }
 
-// Where an output element lives: output[n][f][oh][ow] is at n * image + f * filter +
-// oh * row + ow * column.
+// Strides of a [batch, filters, height, width] tensor: element [n][f][oh][ow] is at
+// n * image + f * filter + oh * row + ow * column.
 struct Layout {
   int64_t image, filter, row, column;
 };
@@ -139,9 +139,9 @@ at::Tensor Forward(const at::Tensor& input, const at::Tensor& weight,
 }
 
 // Adds the weight and bias gradients of images [begin, end) to weightSum [taps][filters]
-// and biasSum [filters], for 16 * kVecs filters, or any count when kVecs is 0. The
-// gradient of each image is laid out channels last first; then each tap's sums over the
-// image's pixels stay in registers. They are summed in float32 per image and added in
+// and biasSum [filters], for 16 * kVecs filters, or any count when kVecs is 0. An NCHW
+// gradient is first copied channels-last, one image at a time. Then each tap's sums over
+// the image's pixels stay in registers. They are summed in float32 per image and added in
 // double, so that rounding does not grow with the batch.
 template <int kVecs>
 void GradientImages(const float* input, const float* grad, const Shape& s, const Layout& in,

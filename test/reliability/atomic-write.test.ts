@@ -1,5 +1,5 @@
-// writeFileAtomic with a list of chunks: the file holds the chunks joined, whatever their
-// number and sizes, and no temporary file stays behind.
+// writeFileAtomic with a list of chunks: the file contains the chunks joined, whatever
+// their number and sizes, and no temporary file stays behind.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
