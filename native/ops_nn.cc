@@ -32,7 +32,8 @@ std::vector<int64_t> Pair(const Args& args, size_t i, const char* name) {
 // conv2d(input, weight, bias?, stride, padding, dilation, groups, algorithm?); input
 // [N, C, H, W]. algorithm "auto" computes one-channel inputs directly
 // (single_channel_conv.h) and lets eligible convolutions use Winograd (winograd.h).
-// "direct", the default, is libtorch's convolution.
+// "direct" is libtorch's convolution, used when algorithm is omitted. The TypeScript
+// conv2d passes "auto" by default.
 at::Tensor Conv2d(const Args& args) {
   const at::Tensor& input = args.tensor(0, "input");
   const at::Tensor& weight = args.tensor(1, "weight");

@@ -307,6 +307,11 @@ bool Qualifies(const at::Tensor& input, const at::Tensor& weight,
       input.size(3) + 2 * padding[1] < weight.size(3)) {
     return false;
   }
+  // The kernel skips padded taps, so it never multiplies a weight by a padding zero.
+  // libtorch does, and an infinite weight then gives NaN (0 × ∞), so such weights go there.
+  if ((padding[0] > 0 || padding[1] > 0) && !at::isfinite(weight).all().item<bool>()) {
+    return false;
+  }
   return !(at::GradMode::is_enabled() && input.requires_grad());
 }
 

@@ -171,7 +171,7 @@ export function addTrainingOptions(command: Command): Command {
       new Option(
         '--conv-algorithm <kind>',
         'auto lets 3×3 stride-1 convolutions on small maps use Winograd and computes ' +
-          'convolutions of one-channel images directly (about 1e-6 relative difference); ' +
+          'convolutions of one-channel images directly (results differ by rounding); ' +
           'direct computes every convolution as PyTorch does',
       )
         .choices(['auto', 'direct'])

@@ -75,7 +75,8 @@ function figureHtml(figure: RenderedFigure): string {
 function sourceSummary(source: ReportSource): string {
   const unfinished = source.records.length - source.finished.length;
   const kind = source.kind === 'grid' ? 'grid folder' : 'training run folder';
-  let text = `${source.label}: ${kind} ${source.dir}, ${source.records.length} trainings`;
+  const count = source.records.length;
+  let text = `${source.label}: ${kind} ${source.dir}, ${count} training${count === 1 ? '' : 's'}`;
   if (unfinished > 0) text += `, ${unfinished} not finished (curves show their finished epochs)`;
   return `<li>${escapeHtml(text)}</li>`;
 }

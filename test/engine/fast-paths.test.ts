@@ -4,7 +4,17 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { autocast, manualSeed, nn, noGrad, randn, type Tensor, tidy } from '../../src/index.js';
+import {
+  autocast,
+  full,
+  manualSeed,
+  nn,
+  noGrad,
+  ones,
+  randn,
+  type Tensor,
+  tidy,
+} from '../../src/index.js';
 import { native } from '../../src/native/load.js';
 
 const { conv2d } = nn.functional;
@@ -225,6 +235,19 @@ describe('conv2d of one-channel images', () => {
       const mixed = autocast(() => conv2d(input, weight, undefined, { stride: 2 }));
       assert.equal(mixed.dtype, 'float32');
       assert.ok(relativeError(mixed, direct) < 1e-5);
+    });
+  });
+
+  test('one-channel padded conv, infinite weight', () => {
+    tidy(() => {
+      // Padding zeros times an infinite weight give NaN in libtorch, and so here.
+      const input = ones([1, 1, 3, 3]);
+      const weight = full([1, 1, 3, 3], Infinity);
+      const outputs = (['auto', 'direct'] as const).map((algorithm) =>
+        noGrad(() => conv2d(input, weight, undefined, { padding: 1, algorithm }).toArray()),
+      );
+      assert.deepEqual(outputs[0], outputs[1]);
+      assert.ok(Number.isNaN(outputs[0]![0]!));
     });
   });
 
