@@ -43,8 +43,9 @@ at::Tensor Conv2d(const Args& args) {
   int64_t groups = args.integer(6, "groups");
   std::string algorithm = args.has(7) ? args.string(7, "algorithm") : "direct";
   if (algorithm == "auto") {
-    auto single = SingleChannelConv2d(input, weight, bias, stride, padding, dilation, groups);
-    if (single) return *single;
+    auto singleChannel =
+        SingleChannelConv2d(input, weight, bias, stride, padding, dilation, groups);
+    if (singleChannel) return *singleChannel;
     return Conv2dAuto(input, weight, bias, stride, padding, dilation, groups);
   }
   if (algorithm != "direct") args.rangeError("unknown algorithm '" + algorithm + "'; expected auto or direct");

@@ -18,7 +18,8 @@
 namespace isbe {
 namespace {
 
-// Filter counts above this use libtorch's convolution.
+// Filter counts above this use libtorch's convolution, because each output pixel's sums
+// live in a stack buffer of this size.
 constexpr int64_t kMaxFilters = 256;
 
 // Sizes of one convolution: input [batch, 1, height, width], weight [filters, 1, kernelH,
@@ -161,7 +162,7 @@ void GradientImages(const float* input, const float* grad, const Shape& s, const
       }
       g = tile.data(), row = s.outWidth * filters, column = filters;
     }
-    // tap == -1 sums the bias gradient; taps 0 .. kernelH * kernelW - 1 the weights'.
+    // Tap -1 sums the bias gradient, and taps 0 to kernelH * kernelW - 1 the weight gradient.
     for (int64_t tap = -1; tap < s.kernelH * s.kernelW; ++tap) {
       const int64_t kh = tap < 0 ? 0 : tap / s.kernelW, kw = tap < 0 ? 0 : tap % s.kernelW;
       Vec acc[kVecs > 0 ? kVecs : 1] = {};
@@ -229,9 +230,10 @@ std::pair<at::Tensor, at::Tensor> Gradients(const at::Tensor& input, const at::T
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// stride and padding travel as one list [strideH, strideW, padH, padW].
-Shape SavedShape(AutogradContext* context, const at::Tensor& input, const at::Tensor& weight) {
-  std::vector<int64_t> geometry = context->saved_data["geometry"].toIntVector();
+// Returns the shape from geometry, the stride and padding as one list [strideH, strideW,
+// padH, padW], which is how they travel through the autograd functions.
+Shape ShapeOfGeometry(const at::Tensor& input, const at::Tensor& weight,
+                      const std::vector<int64_t>& geometry) {
   return ShapeOf(input, weight, {geometry[0], geometry[1]}, {geometry[2], geometry[3]});
 }
 
@@ -240,19 +242,19 @@ at::Tensor ForwardAndSave(AutogradContext* context, const at::Tensor& input,
                           const std::vector<int64_t>& geometry, bool channelsLast) {
   context->save_for_backward({input, weight});
   context->saved_data["geometry"] = geometry;
-  Shape s = ShapeOf(input, weight, {geometry[0], geometry[1]}, {geometry[2], geometry[3]});
-  return Forward(input, weight, bias, s, channelsLast);
+  return Forward(input, weight, bias, ShapeOfGeometry(input, weight, geometry), channelsLast);
 }
 
 variable_list Backward(AutogradContext* context, const at::Tensor& gradOutput, bool hasBias) {
   variable_list saved = context->get_saved_variables();
-  Shape s = SavedShape(context, saved[0], saved[1]);
+  std::vector<int64_t> geometry = context->saved_data["geometry"].toIntVector();
+  Shape s = ShapeOfGeometry(saved[0], saved[1], geometry);
   auto [weightGrad, biasGrad] = Gradients(saved[0], saved[1], gradOutput, s);
   if (hasBias) return {at::Tensor(), weightGrad, biasGrad, at::Tensor(), at::Tensor()};
   return {at::Tensor(), weightGrad, at::Tensor(), at::Tensor()};
 }
 
-// One autograd function per bias case: libtorch 1.13's custom functions accept no
+// One autograd function per bias case, because libtorch 1.13's custom functions accept no
 // undefined tensor arguments.
 struct SingleChannelConv : public torch::autograd::Function<SingleChannelConv> {
   static at::Tensor forward(AutogradContext* context, const at::Tensor& input,
@@ -282,8 +284,8 @@ bool IsFloatOnCpu(const at::Tensor& t) {
   return t.device().is_cpu() && t.scalar_type() == at::kFloat && t.layout() == at::kStrided;
 }
 
-// Whether this file computes the convolution; anything else, including every shape that
-// at::conv2d would reject, goes to libtorch.
+// Returns whether this kernel computes the convolution. Anything else, including every
+// shape that at::conv2d rejects, goes to libtorch.
 bool Qualifies(const at::Tensor& input, const at::Tensor& weight,
                const c10::optional<at::Tensor>& bias, at::IntArrayRef stride,
                at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups) {

@@ -69,10 +69,10 @@ export function encodeSafetensors(
   let json = JSON.stringify(header);
   json += ' '.repeat((8 - (json.length % 8)) % 8);
   const headerBytes = new TextEncoder().encode(json);
-  const start = new Uint8Array(8 + headerBytes.length);
-  new DataView(start.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
-  start.set(headerBytes, 8);
-  return [start, ...chunks];
+  const prefix = new Uint8Array(8 + headerBytes.length);
+  new DataView(prefix.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  prefix.set(headerBytes, 8);
+  return [prefix, ...chunks];
 }
 
 /** Writes named tensors to a safetensors file, atomically. */

@@ -225,7 +225,7 @@ describe('conv2d of one-channel images', () => {
     });
   });
 
-  test('one-channel conv without gradients, and under autocast', () => {
+  test('one-channel conv, no grad, autocast', () => {
     tidy(() => {
       const input = randn([4, 1, 28, 28]);
       const weight = randn([32, 1, 3, 3]);
