@@ -29,11 +29,12 @@ std::vector<int64_t> Pair(const Args& args, size_t i, const char* name) {
   return values;
 }
 
-// conv2d(input, weight, bias?, stride, padding, dilation, groups, algorithm?); input
-// [N, C, H, W]. algorithm "auto" computes one-channel inputs directly
+// conv2d(input, weight, bias?, stride, padding, dilation, groups, algorithm?, activation?);
+// input [N, C, H, W]. algorithm "auto" computes one-channel inputs directly
 // (single_channel_conv.h) and lets eligible convolutions use Winograd (winograd.h).
 // "direct" is libtorch's convolution, used when algorithm is omitted. The TypeScript
-// conv2d passes "auto" by default.
+// conv2d passes "auto" by default. activation "relu" applies ReLU to the output, inside
+// the convolution's own kernels where they allow it; "none" is the default.
 at::Tensor Conv2d(const Args& args) {
   const at::Tensor& input = args.tensor(0, "input");
   const at::Tensor& weight = args.tensor(1, "weight");
@@ -42,14 +43,20 @@ at::Tensor Conv2d(const Args& args) {
   std::vector<int64_t> dilation = Pair(args, 5, "dilation");
   int64_t groups = args.integer(6, "groups");
   std::string algorithm = args.has(7) ? args.string(7, "algorithm") : "direct";
+  std::string activation = args.has(8) ? args.string(8, "activation") : "none";
+  if (activation != "none" && activation != "relu") {
+    args.rangeError("unknown activation '" + activation + "'; expected none or relu");
+  }
+  bool relu = activation == "relu";
   if (algorithm == "auto") {
     auto singleChannel =
-        SingleChannelConv2d(input, weight, bias, stride, padding, dilation, groups);
+        SingleChannelConv2d(input, weight, bias, stride, padding, dilation, groups, relu);
     if (singleChannel) return *singleChannel;
-    return Conv2dAuto(input, weight, bias, stride, padding, dilation, groups);
+    return Conv2dAuto(input, weight, bias, stride, padding, dilation, groups, relu);
   }
   if (algorithm != "direct") args.rangeError("unknown algorithm '" + algorithm + "'; expected auto or direct");
-  return at::conv2d(input, weight, bias, stride, padding, dilation, groups);
+  at::Tensor output = at::conv2d(input, weight, bias, stride, padding, dilation, groups);
+  return relu ? output.relu_() : output;
 }
 
 at::Tensor Linear(const Args& args) {
@@ -80,12 +87,16 @@ void FillDropoutMask(T* mask, int64_t count, double keep, uint64_t seed) {
   const T scale = static_cast<T>(1.0 / keep);
   const auto low = static_cast<uint32_t>(seed);
   const auto high = static_cast<uint32_t>(seed >> 32);
-  // The lambda captures by value because the compiler must assume that a store through a
-  // captured reference may change the pointer, and then it does not vectorise the loop.
   at::parallel_for(0, count, 1 << 16, [=](int64_t begin, int64_t end) {
+    // parallel_for hands the lambda on by reference, so the compiler must assume that a
+    // store to the mask may change the captured values. Local copies let it keep them in
+    // registers and vectorise the loop.
+    T* const out = mask;
+    const uint32_t limit = threshold, salt = low, offset = high;
+    const T keptScale = scale;
     for (int64_t i = begin; i < end; ++i) {
-      uint32_t bits = Hash32(Hash32(static_cast<uint32_t>(i) ^ low) + high);
-      mask[i] = bits < threshold ? scale : T(0);
+      uint32_t bits = Hash32(Hash32(static_cast<uint32_t>(i) ^ salt) + offset);
+      out[i] = bits < limit ? keptScale : T(0);
     }
   });
 }

@@ -27,12 +27,13 @@ constexpr int64_t kMaxFilters = 256;
 struct Shape {
   int64_t batch, height, width, filters, kernelH, kernelW, strideH, strideW, padH, padW;
   int64_t outHeight, outWidth;
+  bool relu;  // whether ReLU follows the convolution
 };
 
 Shape ShapeOf(const at::Tensor& input, const at::Tensor& weight, at::IntArrayRef stride,
-              at::IntArrayRef padding) {
+              at::IntArrayRef padding, bool relu) {
   Shape s{input.size(0), input.size(2), input.size(3), weight.size(0), weight.size(2),
-          weight.size(3), stride[0], stride[1], padding[0], padding[1], 0, 0};
+          weight.size(3), stride[0], stride[1], padding[0], padding[1], 0, 0, relu};
   s.outHeight = (s.height + 2 * s.padH - s.kernelH) / s.strideH + 1;
   s.outWidth = (s.width + 2 * s.padW - s.kernelW) / s.strideW + 1;
   return s;
@@ -109,7 +110,11 @@ void ForwardImages(const float* input, const float* taps, const float* bias, flo
           }
         }
         float* o = output + n * out.image + oh * out.row + ow * out.column;
-        for (int64_t f = 0; f < filters; ++f) o[f * out.filter] = sum[f];
+        if (s.relu) {
+          for (int64_t f = 0; f < filters; ++f) o[f * out.filter] = std::max(sum[f], 0.0f);
+        } else {
+          for (int64_t f = 0; f < filters; ++f) o[f * out.filter] = sum[f];
+        }
       }
     }
   }
@@ -139,29 +144,71 @@ at::Tensor Forward(const at::Tensor& input, const at::Tensor& weight,
   return output;
 }
 
+// The output gradient of a convolution, with the layout of the tensor it came from.
+struct Gradient {
+  const float* values;
+  Layout layout;
+};
+
+// Whether an image of this layout is one channels-last block: filters, then columns, then
+// rows, with no gaps.
+bool IsChannelsLastImage(const Layout& layout, const Shape& s) {
+  return layout.filter == 1 && layout.column == s.filters &&
+         layout.row == s.outWidth * s.filters;
+}
+
+// Returns the gradient of image n as channels-last rows, copied into `tile` when it is NCHW
+// or when a ReLU follows. With ReLU it keeps only the pixels where the output `relu` is
+// above zero. Sets the row and column strides of the result.
+const float* ImageGradient(const Gradient& grad, const Gradient& relu, const Shape& s,
+                           int64_t n, std::vector<float>& tile, int64_t* row, int64_t* column) {
+  const Layout& in = grad.layout;
+  const float* g = grad.values + n * in.image;
+  if (in.filter == 1 && !s.relu) {
+    *row = in.row, *column = in.column;
+    return g;
+  }
+  const Layout& out = relu.layout;
+  const float* y = s.relu ? relu.values + n * out.image : nullptr;
+  *row = s.outWidth * s.filters, *column = s.filters;
+  float* to = tile.data();
+  if (y != nullptr && IsChannelsLastImage(in, s) && IsChannelsLastImage(out, s)) {
+    for (int64_t i = 0; i < s.outHeight * s.outWidth * s.filters; ++i) {
+      to[i] = y[i] > 0 ? g[i] : 0.0f;
+    }
+    return to;
+  }
+  for (int64_t oh = 0, p = 0; oh < s.outHeight; ++oh) {
+    for (int64_t ow = 0; ow < s.outWidth; ++ow, ++p) {
+      const float* from = g + oh * in.row + ow * in.column;
+      float* pixel = to + p * s.filters;
+      for (int64_t f = 0; f < s.filters; ++f) pixel[f] = from[f * in.filter];
+      if (y == nullptr) continue;
+      const float* active = y + oh * out.row + ow * out.column;
+      for (int64_t f = 0; f < s.filters; ++f) {
+        if (!(active[f * out.filter] > 0)) pixel[f] = 0.0f;
+      }
+    }
+  }
+  return to;
+}
+
 // Adds the weight and bias gradients of images [begin, end) to weightSum [taps][filters]
-// and biasSum [filters], for 16 * kVecs filters, or any count when kVecs is 0. An NCHW
-// gradient is first copied channels-last, one image at a time. Then each tap's sums over
+// and biasSum [filters], for 16 * kVecs filters, or any count when kVecs is 0. Each
+// image's gradient is first made channels-last (ImageGradient). Then each tap's sums over
 // the image's pixels stay in registers. They are summed in float32 per image and added in
 // double, so that rounding does not grow with the batch.
 template <int kVecs>
-void GradientImages(const float* input, const float* grad, const Shape& s, const Layout& in,
-                    int64_t begin, int64_t end, double* weightSum, double* biasSum) {
+void GradientImages(const float* input, const Gradient& grad, const Gradient& relu,
+                    const Shape& s, int64_t begin, int64_t end, double* weightSum,
+                    double* biasSum) {
   const int64_t filters = kVecs > 0 ? 16 * kVecs : s.filters;
-  const int64_t pixels = s.outHeight * s.outWidth;
-  std::vector<float> tile(in.filter == 1 ? 0 : pixels * filters);
+  std::vector<float> tile(s.outHeight * s.outWidth * filters);
   alignas(64) float sum[kVecs > 0 ? 16 * kVecs : kMaxFilters];
   for (int64_t n = begin; n < end; ++n) {
     const float* image = input + n * s.height * s.width;
-    const float* g = grad + n * in.image;
-    int64_t row = in.row, column = in.column;
-    if (in.filter != 1) {
-      for (int64_t p = 0; p < pixels; ++p) {
-        const float* from = g + (p / s.outWidth) * in.row + (p % s.outWidth) * in.column;
-        for (int64_t f = 0; f < filters; ++f) tile[p * filters + f] = from[f * in.filter];
-      }
-      g = tile.data(), row = s.outWidth * filters, column = filters;
-    }
+    int64_t row, column;
+    const float* g = ImageGradient(grad, relu, s, n, tile, &row, &column);
     // Tap -1 sums the bias gradient, and taps 0 to kernelH * kernelW - 1 the weight gradient.
     for (int64_t tap = -1; tap < s.kernelH * s.kernelW; ++tap) {
       const int64_t kh = tap < 0 ? 0 : tap / s.kernelW, kw = tap < 0 ? 0 : tap % s.kernelW;
@@ -192,9 +239,11 @@ void GradientImages(const float* input, const float* grad, const Shape& s, const
   }
 }
 
-// The weight gradient (shaped and strided like weight) and the bias gradient.
+// The weight gradient (shaped and strided like weight) and the bias gradient. `output` is
+// the convolution's output after ReLU, needed only when s.relu.
 std::pair<at::Tensor, at::Tensor> Gradients(const at::Tensor& input, const at::Tensor& weight,
-                                            const at::Tensor& gradOutput, const Shape& s) {
+                                            const at::Tensor& gradOutput,
+                                            const at::Tensor& output, const Shape& s) {
   at::Tensor source = input.contiguous();
   at::Tensor grad = gradOutput.is_contiguous(at::MemoryFormat::ChannelsLast)
                         ? gradOutput
@@ -203,16 +252,16 @@ std::pair<at::Tensor, at::Tensor> Gradients(const at::Tensor& input, const at::T
   // One row of sums per thread, added up at the end.
   std::vector<double> sums(static_cast<size_t>(at::get_num_threads() * width), 0.0);
   const float* x = source.data_ptr<float>();
-  const float* g = grad.data_ptr<float>();
-  Layout layout = LayoutOf(grad);
+  Gradient g{grad.data_ptr<float>(), LayoutOf(grad)};
+  Gradient y{s.relu ? output.data_ptr<float>() : nullptr, s.relu ? LayoutOf(output) : Layout{}};
   at::parallel_for(0, s.batch, 1, [&](int64_t begin, int64_t end) {
     double* row = sums.data() + at::get_thread_num() * width;
     double* biasRow = row + taps * s.filters;
     switch (s.filters) {
-      case 16: return GradientImages<1>(x, g, s, layout, begin, end, row, biasRow);
-      case 32: return GradientImages<2>(x, g, s, layout, begin, end, row, biasRow);
-      case 64: return GradientImages<4>(x, g, s, layout, begin, end, row, biasRow);
-      default: return GradientImages<0>(x, g, s, layout, begin, end, row, biasRow);
+      case 16: return GradientImages<1>(x, g, y, s, begin, end, row, biasRow);
+      case 32: return GradientImages<2>(x, g, y, s, begin, end, row, biasRow);
+      case 64: return GradientImages<4>(x, g, y, s, begin, end, row, biasRow);
+      default: return GradientImages<0>(x, g, y, s, begin, end, row, biasRow);
     }
   });
   at::Tensor tapMajor = at::zeros({taps * s.filters + s.filters}, at::kDouble);
@@ -230,26 +279,35 @@ std::pair<at::Tensor, at::Tensor> Gradients(const at::Tensor& input, const at::T
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// Returns the shape from geometry, the stride and padding as one list [strideH, strideW,
-// padH, padW], which is how they travel through the autograd functions.
+// Returns the shape from geometry, the stride, padding and ReLU flag as one list [strideH,
+// strideW, padH, padW, relu], which is how they travel through the autograd functions.
 Shape ShapeOfGeometry(const at::Tensor& input, const at::Tensor& weight,
                       const std::vector<int64_t>& geometry) {
-  return ShapeOf(input, weight, {geometry[0], geometry[1]}, {geometry[2], geometry[3]});
+  return ShapeOf(input, weight, {geometry[0], geometry[1]}, {geometry[2], geometry[3]},
+                 geometry[4] != 0);
 }
 
 at::Tensor ForwardAndSave(AutogradContext* context, const at::Tensor& input,
                           const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
                           const std::vector<int64_t>& geometry, bool channelsLast) {
-  context->save_for_backward({input, weight});
+  Shape s = ShapeOfGeometry(input, weight, geometry);
+  at::Tensor output = Forward(input, weight, bias, s, channelsLast);
+  // The ReLU's backward needs the output; without ReLU, saving it would keep it alive.
+  if (s.relu) {
+    context->save_for_backward({input, weight, output});
+  } else {
+    context->save_for_backward({input, weight});
+  }
   context->saved_data["geometry"] = geometry;
-  return Forward(input, weight, bias, ShapeOfGeometry(input, weight, geometry), channelsLast);
+  return output;
 }
 
 variable_list Backward(AutogradContext* context, const at::Tensor& gradOutput, bool hasBias) {
   variable_list saved = context->get_saved_variables();
   std::vector<int64_t> geometry = context->saved_data["geometry"].toIntVector();
   Shape s = ShapeOfGeometry(saved[0], saved[1], geometry);
-  auto [weightGrad, biasGrad] = Gradients(saved[0], saved[1], gradOutput, s);
+  at::Tensor output = s.relu ? saved[2] : at::Tensor();
+  auto [weightGrad, biasGrad] = Gradients(saved[0], saved[1], gradOutput, output, s);
   if (hasBias) return {at::Tensor(), weightGrad, biasGrad, at::Tensor(), at::Tensor()};
   return {at::Tensor(), weightGrad, at::Tensor(), at::Tensor()};
 }
@@ -322,7 +380,8 @@ bool Qualifies(const at::Tensor& input, const at::Tensor& weight,
 c10::optional<at::Tensor> SingleChannelConv2d(const at::Tensor& input, const at::Tensor& weight,
                                               const c10::optional<at::Tensor>& bias,
                                               at::IntArrayRef stride, at::IntArrayRef padding,
-                                              at::IntArrayRef dilation, int64_t groups) {
+                                              at::IntArrayRef dilation, int64_t groups,
+                                              bool relu) {
   if (!Qualifies(input, weight, bias, stride, padding, dilation, groups)) return c10::nullopt;
   // The output is channels-last when the input or the weight is, as libtorch's oneDNN
   // convolutions decide.
@@ -331,9 +390,10 @@ c10::optional<at::Tensor> SingleChannelConv2d(const at::Tensor& input, const at:
   bool training = at::GradMode::is_enabled() &&
                   (weight.requires_grad() || (bias && bias->requires_grad()));
   if (!training) {
-    return Forward(input, weight, bias, ShapeOf(input, weight, stride, padding), channelsLast);
+    return Forward(input, weight, bias, ShapeOf(input, weight, stride, padding, relu),
+                   channelsLast);
   }
-  std::vector<int64_t> geometry{stride[0], stride[1], padding[0], padding[1]};
+  std::vector<int64_t> geometry{stride[0], stride[1], padding[0], padding[1], relu ? 1 : 0};
   if (bias) return SingleChannelConvBias::apply(input, weight, *bias, geometry, channelsLast);
   return SingleChannelConv::apply(input, weight, geometry, channelsLast);
 }

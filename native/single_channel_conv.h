@@ -6,11 +6,13 @@
 namespace isbe {
 
 // Computes at::conv2d of a float32 input with one channel in one pass over the images, with
-// its own backward for the weight and bias. Returns nullopt for any other convolution: more
-// channels, groups, dilation, another dtype, or an input that needs its own gradient.
+// its own backward for the weight and bias, followed by ReLU when `relu` is set. Returns
+// nullopt for any other convolution: more channels, groups, dilation, another dtype, or an
+// input that needs its own gradient.
 c10::optional<at::Tensor> SingleChannelConv2d(const at::Tensor& input, const at::Tensor& weight,
                                               const c10::optional<at::Tensor>& bias,
                                               at::IntArrayRef stride, at::IntArrayRef padding,
-                                              at::IntArrayRef dilation, int64_t groups);
+                                              at::IntArrayRef dilation, int64_t groups,
+                                              bool relu);
 
 }  // namespace isbe

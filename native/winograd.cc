@@ -12,6 +12,7 @@
 #include "gate.h"
 
 #ifdef ISBE_WITH_DNNL
+#include <ATen/Parallel.h>
 #include <ATen/autocast_mode.h>
 #include <dnnl.hpp>
 #include <torch/csrc/autograd/custom_function.h>
@@ -35,9 +36,10 @@ using dnnl::memory;
 using Tag = memory::format_tag;
 
 // Shape of one convolution: batch, input and output channels, input height and width,
-// padding, whether it has a bias, and whether it is for training (with a backward).
+// padding, whether it has a bias, whether it is for training (with a backward), and
+// whether ReLU follows it.
 using ConvKey = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool,
-                           bool>;
+                           bool, bool>;
 
 dnnl::engine& Engine() {
   static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
@@ -62,7 +64,7 @@ std::map<ConvKey, std::shared_ptr<ConvPlan>> plans;
 // Creates the plan for a shape, or returns null when oneDNN has no Winograd kernel for it
 // on this CPU (the caller then uses libtorch's own convolution).
 std::shared_ptr<ConvPlan> MakePlan(const ConvKey& key) {
-  auto [n, ic, oc, h, w, ph, pw, hasBias, training] = key;
+  auto [n, ic, oc, h, w, ph, pw, hasBias, training, relu] = key;
   int64_t oh = h + 2 * ph - 2, ow = w + 2 * pw - 2;
   auto f32 = memory::data_type::f32;
   auto plan = std::make_shared<ConvPlan>();
@@ -81,13 +83,22 @@ std::shared_ptr<ConvPlan> MakePlan(const ConvKey& key) {
   auto kind = dnnl::prop_kind::forward_training;
   // Each execution gets its scratchpad from libtorch's allocator, so cached plans keep no
   // large buffers alive (Winograd's scratchpad grows with the batch).
-  dnnl::primitive_attr attributes;
+  // ReLU runs inside the forward kernel; the backward primitives accept no post-ops.
+  // (primitive_attr is a handle: a copy would share its post-ops.)
+  dnnl::primitive_attr attributes, forwardAttributes;
   attributes.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  forwardAttributes.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  if (relu) {
+    dnnl::post_ops postOps;
+    postOps.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+    forwardAttributes.set_post_ops(postOps);
+  }
 
   try {
     dnnl::convolution_forward::desc forward(kind, algorithm, src, weights, plan->bias, dst, strides,
                                             padding, padding);
-    plan->forwardDesc = dnnl::convolution_forward::primitive_desc(forward, attributes, Engine());
+    plan->forwardDesc =
+        dnnl::convolution_forward::primitive_desc(forward, forwardAttributes, Engine());
     plan->forward = dnnl::convolution_forward(plan->forwardDesc);
     if (training) {
       dnnl::convolution_backward_data::desc data(algorithm, src, weights, dst, strides, padding,
@@ -148,9 +159,9 @@ void Store(dnnl::stream& stream, memory result, memory out) {
 }
 
 ConvKey KeyOf(const at::Tensor& input, const at::Tensor& weight, bool hasBias,
-              at::IntArrayRef padding, bool training) {
+              at::IntArrayRef padding, bool training, bool relu) {
   return {input.size(0), input.size(1), weight.size(0), input.size(2), input.size(3),
-          padding[0],    padding[1],    hasBias,        training};
+          padding[0],    padding[1],    hasBias,        training,       relu};
 }
 
 // A new channels_last tensor of the given dims.
@@ -200,22 +211,59 @@ at::Tensor RunForward(const ConvPlan& plan, const at::Tensor& input, const at::T
   return output;
 }
 
+// The gradient of a ReLU's input in the blocked layout `target`, from the gradient of its
+// output and the output itself, both channels-last: one pass instead of ReLU's backward
+// and a reorder. Returns null when `target` is not 16-channel blocked (nChw16c).
+std::optional<memory> MaskToBlocked(const at::Tensor& grad, const at::Tensor& output,
+                                    const memory::desc& target, at::Tensor& keep) {
+  const int64_t n = grad.size(0), channels = grad.size(1), h = grad.size(2), w = grad.size(3);
+  if (target != memory::desc({n, channels, h, w}, memory::data_type::f32, Tag::nChw16c)) {
+    return std::nullopt;
+  }
+  keep = Buffer(target);
+  const float* g = grad.data_ptr<float>();
+  const float* y = output.data_ptr<float>();
+  float* blocked = reinterpret_cast<float*>(keep.data_ptr());
+  const int64_t blocks = channels / 16, pixels = h * w;
+  at::parallel_for(0, n * blocks, 1, [=](int64_t begin, int64_t end) {
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t image = item / blocks, block = item % blocks;
+      const int64_t from = image * pixels * channels + block * 16;
+      float* to = blocked + item * pixels * 16;
+      for (int64_t p = 0; p < pixels; ++p) {
+        const float* gp = g + from + p * channels;
+        const float* yp = y + from + p * channels;
+        for (int c = 0; c < 16; ++c) to[p * 16 + c] = yp[c] > 0 ? gp[c] : 0.0f;
+      }
+    }
+  });
+  return Wrap(target, keep);
+}
+
 // Gradients of a training step: input (when wanted), weight and bias (when the
 // convolution has one). `source` is the input as RunForward left it, in the forward
-// primitive's layout. The output gradient is converted once when both backward
-// primitives read it in the same layout.
-torch::autograd::variable_list RunBackward(const ConvPlan& plan, const at::Tensor& gradOutput,
+// primitive's layout. `reluOutput`, when defined, is the output of a ReLU that follows
+// the convolution, and gradOutput is the gradient of that output. The output gradient is
+// converted once when both backward primitives read it in the same layout.
+torch::autograd::variable_list RunBackward(const ConvPlan& plan, at::Tensor gradOutput,
                                            const at::Tensor& source, const at::Tensor& weight,
-                                           bool wantInput, bool hasBias) {
+                                           const at::Tensor& reluOutput, bool wantInput,
+                                           bool hasBias) {
   dnnl::stream stream(Engine());
   const auto& dataDesc = *plan.dataDesc;
   const auto& weightsDesc = *plan.weightsDesc;
   at::Tensor gradDataBuffer, gradWeightsBuffer, srcBuffer, weightsBuffer, resultBuffer;
+  std::optional<memory> masked;
+  if (reluOutput.defined()) {
+    masked = MaskToBlocked(gradOutput, reluOutput, dataDesc.diff_dst_desc(), gradDataBuffer);
+    if (!masked) gradOutput = at::threshold_backward(gradOutput, reluOutput, 0);
+  }
   memory userGrad = Wrap(plan.userDst, gradOutput);
-  memory diffDst = Convert(stream, userGrad, dataDesc.diff_dst_desc(), gradDataBuffer);
+  memory diffDst =
+      masked ? *masked : Convert(stream, userGrad, dataDesc.diff_dst_desc(), gradDataBuffer);
   memory diffDstForWeights = weightsDesc.diff_dst_desc() == dataDesc.diff_dst_desc()
                                  ? diffDst
-                                 : Convert(stream, userGrad, weightsDesc.diff_dst_desc(),
+                                 : Convert(stream, diffDst, weightsDesc.diff_dst_desc(),
                                            gradWeightsBuffer);
   at::Tensor gradInput;
   if (wantInput) {
@@ -256,15 +304,19 @@ at::Tensor ChannelsLast(const at::Tensor& tensor) {
 }
 
 // Forward of the autograd functions below: saves what the backward needs, the input in
-// the forward primitive's layout among it.
+// the forward primitive's layout among it, and the output when ReLU follows.
 at::Tensor ForwardAndSave(torch::autograd::AutogradContext* context, const at::Tensor& input,
                           const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
-                          const std::vector<int64_t>& padding) {
+                          const std::vector<int64_t>& padding, bool relu) {
   at::Tensor src = ChannelsLast(input), weights = ChannelsLast(weight);
-  auto plan = Plan(KeyOf(src, weights, bias.has_value(), padding, true));
+  auto plan = Plan(KeyOf(src, weights, bias.has_value(), padding, true, relu));
   at::Tensor source;
   at::Tensor output = RunForward(*plan, src, weights, bias, &source);
-  context->save_for_backward({source, weights});
+  if (relu) {
+    context->save_for_backward({source, weights, output});
+  } else {
+    context->save_for_backward({source, weights});
+  }
   context->saved_data["padding"] = padding;
   context->saved_data["inputSizes"] = src.sizes().vec();
   return output;
@@ -277,14 +329,17 @@ torch::autograd::variable_list Backward(torch::autograd::AutogradContext* contex
   auto saved = context->get_saved_variables();
   const at::Tensor& source = saved[0];
   const at::Tensor& weight = saved[1];
+  bool relu = saved.size() > 2;
   std::vector<int64_t> padding = context->saved_data["padding"].toIntVector();
   std::vector<int64_t> sizes = context->saved_data["inputSizes"].toIntVector();
-  ConvKey key{sizes[0], sizes[1], weight.size(0), sizes[2], sizes[3],
-              padding[0], padding[1], hasBias, true};
+  ConvKey key{sizes[0],   sizes[1],   weight.size(0), sizes[2], sizes[3],
+              padding[0], padding[1], hasBias,        true,     relu};
   auto plan = Plan(key);
-  auto grads = RunBackward(*plan, ChannelsLast(gradOutput), source, weight,
+  at::Tensor reluOutput = relu ? saved[2] : at::Tensor();
+  auto grads = RunBackward(*plan, ChannelsLast(gradOutput), source, weight, reluOutput,
                            context->needs_input_grad(0), hasBias);
   grads.push_back(at::Tensor());  // padding
+  grads.push_back(at::Tensor());  // relu
   return grads;
 }
 
@@ -292,8 +347,8 @@ torch::autograd::variable_list Backward(torch::autograd::AutogradContext* contex
 // custom functions accept no undefined tensor arguments.
 struct WinogradConv : public torch::autograd::Function<WinogradConv> {
   static at::Tensor forward(torch::autograd::AutogradContext* context, const at::Tensor& input,
-                            const at::Tensor& weight, std::vector<int64_t> padding) {
-    return ForwardAndSave(context, input, weight, c10::nullopt, padding);
+                            const at::Tensor& weight, std::vector<int64_t> padding, bool relu) {
+    return ForwardAndSave(context, input, weight, c10::nullopt, padding, relu);
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* context,
@@ -305,8 +360,8 @@ struct WinogradConv : public torch::autograd::Function<WinogradConv> {
 struct WinogradConvBias : public torch::autograd::Function<WinogradConvBias> {
   static at::Tensor forward(torch::autograd::AutogradContext* context, const at::Tensor& input,
                             const at::Tensor& weight, const at::Tensor& bias,
-                            std::vector<int64_t> padding) {
-    return ForwardAndSave(context, input, weight, bias, padding);
+                            std::vector<int64_t> padding, bool relu) {
+    return ForwardAndSave(context, input, weight, bias, padding, relu);
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* context,
@@ -350,7 +405,8 @@ bool SmallOutput(const at::Tensor& input, at::IntArrayRef padding) {
 
 at::Tensor Conv2dAuto(const at::Tensor& input, const at::Tensor& weight,
                       const c10::optional<at::Tensor>& bias, at::IntArrayRef stride,
-                      at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups) {
+                      at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups,
+                      bool relu) {
 #ifdef ISBE_WITH_DNNL
   bool biasOk = !bias || (bias->dim() == 1 && bias->size(0) == weight.size(0) &&
                           bias->scalar_type() == at::kFloat);
@@ -361,13 +417,16 @@ at::Tensor Conv2dAuto(const at::Tensor& input, const at::Tensor& weight,
                     (input.requires_grad() || weight.requires_grad() ||
                      (bias && bias->requires_grad()));
     std::vector<int64_t> pads(padding.begin(), padding.end());
-    auto plan = Plan(KeyOf(input, weight, bias.has_value(), padding, training));
-    if (plan && training && bias) return WinogradConvBias::apply(input, weight, *bias, pads);
-    if (plan && training) return WinogradConv::apply(input, weight, pads);
+    auto plan = Plan(KeyOf(input, weight, bias.has_value(), padding, training, relu));
+    if (plan && training && bias) {
+      return WinogradConvBias::apply(input, weight, *bias, pads, relu);
+    }
+    if (plan && training) return WinogradConv::apply(input, weight, pads, relu);
     if (plan) return RunForward(*plan, ChannelsLast(input), ChannelsLast(weight), bias);
   }
 #endif
-  return at::conv2d(input, weight, bias, stride, padding, dilation, groups);
+  at::Tensor output = at::conv2d(input, weight, bias, stride, padding, dilation, groups);
+  return relu ? output.relu_() : output;
 }
 
 bool WinogradAvailable() {

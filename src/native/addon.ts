@@ -155,6 +155,7 @@ export interface NativeAddon {
     dilation: Shape,
     groups: number,
     algorithm?: 'auto' | 'direct',
+    activation?: 'none' | 'relu',
   ): T;
   winogradAvailable(): boolean;
   linear(input: T, weight: T, bias?: T): T;

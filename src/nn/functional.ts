@@ -32,11 +32,19 @@ export interface Conv2dOptions {
   dilation?: Pair;
   groups?: number;
   algorithm?: ConvAlgorithm;
+  /**
+   * 'relu' applies ReLU to the output, the same as calling relu() after the convolution.
+   * With the 'auto' algorithm the one-channel and Winograd kernels apply it in the pass
+   * that writes the output and fold its gradient into their backward, which saves passes
+   * over memory. 'none' by default.
+   */
+  activation?: 'none' | 'relu';
 }
 
 /** 2-D convolution of input [N, C, H, W] with weight [O, C / groups, kH, kW]. */
 export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor, options: Conv2dOptions = {}) {
   const { stride = 1, padding = 0, dilation = 1, groups = 1, algorithm = 'auto' } = options;
+  const { activation = 'none' } = options;
   const out = native.conv2d(
     input.handle,
     weight.handle,
@@ -46,6 +54,7 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor, options: Co
     pair(dilation),
     groups,
     algorithm,
+    activation,
   );
   return new Tensor(out);
 }

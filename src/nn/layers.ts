@@ -49,8 +49,17 @@ export class Conv2d extends Module {
   }
 
   forward(input: Tensor): Tensor {
+    return this.convolve(input, 'none');
+  }
+
+  /** Computes the convolution followed by ReLU, fused into one operation where possible. */
+  forwardReLU(input: Tensor): Tensor {
+    return this.convolve(input, 'relu');
+  }
+
+  private convolve(input: Tensor, activation: 'none' | 'relu'): Tensor {
     const { stride, padding, algorithm } = this;
-    return conv2d(input, this.weight, this.bias, { stride, padding, algorithm });
+    return conv2d(input, this.weight, this.bias, { stride, padding, algorithm, activation });
   }
 }
 
@@ -161,13 +170,18 @@ export class Sequential extends Module {
   }
 
   /**
-   * Runs the layers in order. Intermediate outputs are freed as soon as the next layer
-   * has consumed them; autograd keeps what backward() needs on its own.
+   * Runs the layers in order. A Conv2d directly followed by a ReLU runs as one fused
+   * operation (Conv2d.forwardReLU), with the same result. Intermediate outputs are freed
+   * as soon as the next layer has consumed them; autograd keeps what backward() needs on
+   * its own.
    */
   forward(input: Tensor): Tensor {
     let output = input;
-    for (const layer of this.layers) {
-      const next = layer.forward(output);
+    for (let i = 0; i < this.layers.length; i++) {
+      const layer = this.layers[i]!;
+      const fuse = layer instanceof Conv2d && this.layers[i + 1] instanceof ReLU;
+      const next = fuse ? layer.forwardReLU(output) : layer.forward(output);
+      if (fuse) i++;
       if (output !== input && next !== output) output.dispose();
       output = next;
     }

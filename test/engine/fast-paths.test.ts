@@ -267,6 +267,160 @@ describe('conv2d of one-channel images', () => {
   });
 });
 
+interface ReluCase {
+  name: string;
+  input: [number, number, number, number];
+  filters: number;
+  kernel: number;
+  stride: number;
+  padding: number;
+  /** Whether the output gradient is channels-last, like the output, or NCHW. */
+  channelsLastGradient: boolean;
+}
+
+const reluCases: ReluCase[] = [
+  // One-channel kernel.
+  {
+    name: "N1's first layer",
+    input: [3, 1, 28, 28],
+    filters: 32,
+    kernel: 3,
+    stride: 1,
+    padding: 0,
+    channelsLastGradient: true,
+  },
+  {
+    name: 'one channel, NCHW gradient, 5 filters',
+    input: [2, 1, 9, 9],
+    filters: 5,
+    kernel: 3,
+    stride: 2,
+    padding: 1,
+    channelsLastGradient: false,
+  },
+  // Winograd.
+  {
+    name: '32 to 32 channels on 26×26',
+    input: [2, 32, 26, 26],
+    filters: 32,
+    kernel: 3,
+    stride: 1,
+    padding: 0,
+    channelsLastGradient: true,
+  },
+  {
+    name: '16 to 32 channels, padded, NCHW gradient',
+    input: [2, 16, 8, 8],
+    filters: 32,
+    kernel: 3,
+    stride: 1,
+    padding: 1,
+    channelsLastGradient: false,
+  },
+  // libtorch's convolution.
+  {
+    name: '5×5 stride 2',
+    input: [2, 32, 12, 12],
+    filters: 32,
+    kernel: 5,
+    stride: 2,
+    padding: 2,
+    channelsLastGradient: true,
+  },
+];
+
+// Output and gradients of conv2d with a fused ReLU, or of the direct conv2d then relu().
+function convolveWithReLU(item: ReluCase, fused: boolean) {
+  manualSeed(5);
+  const input = randn(item.input).contiguous('channelsLast');
+  if (item.input[1] > 1) input.requiresGrad_();
+  const weight = randn([item.filters, item.input[1], item.kernel, item.kernel])
+    .mul(0.2)
+    .toMemoryFormat('channelsLast')
+    .requiresGrad_();
+  const bias = randn([item.filters]).requiresGrad_();
+  const options = { stride: item.stride, padding: item.padding };
+  const output = fused
+    ? conv2d(input, weight, bias, { ...options, activation: 'relu' })
+    : conv2d(input, weight, bias, { ...options, algorithm: 'direct' }).relu();
+  let gradient = randn(output.shape);
+  if (item.channelsLastGradient) gradient = gradient.contiguous('channelsLast');
+  output.backward(gradient);
+  return { output, grads: [input.grad, weight.grad!, bias.grad!] };
+}
+
+describe('conv2d with a fused ReLU', () => {
+  for (const item of reluCases) {
+    test(`fused ReLU: ${item.name}`, () => {
+      tidy(() => {
+        const fused = convolveWithReLU(item, true);
+        const separate = convolveWithReLU(item, false);
+        assert.ok(relativeError(fused.output, separate.output) < 1e-5, 'output');
+        assert.ok(fused.output.min().item() >= 0, 'no negative output');
+        ['input', 'weight', 'bias'].forEach((name, i) => {
+          const expected = separate.grads[i];
+          if (expected === undefined) return;
+          assert.ok(relativeError(fused.grads[i]!, expected) < 1e-4, `${name} gradient`);
+        });
+      });
+    });
+  }
+
+  test('fused ReLU, no grad, autocast', () => {
+    tidy(() => {
+      const input = randn([2, 32, 12, 12]).contiguous('channelsLast');
+      const weight = randn([32, 32, 3, 3]).mul(0.1);
+      const expected = conv2d(input, weight, undefined, { algorithm: 'direct' }).relu();
+      const fused = noGrad(() => conv2d(input, weight, undefined, { activation: 'relu' }));
+      assert.ok(relativeError(fused, expected) < 1e-5);
+      const mixed = autocast(() => conv2d(input, weight, undefined, { activation: 'relu' }));
+      assert.equal(mixed.dtype, 'bfloat16');
+      assert.ok(mixed.min().item() >= 0);
+    });
+  });
+
+  test('unknown activation is rejected', () => {
+    tidy(() => {
+      const input = randn([1, 1, 5, 5]);
+      const weight = randn([2, 1, 3, 3]);
+      const activation = 'gelu' as 'relu';
+      assert.throws(
+        () => conv2d(input, weight, undefined, { activation }),
+        /unknown activation 'gelu'; expected none or relu/,
+      );
+    });
+  });
+
+  test('Sequential fuses Conv2d then ReLU', () => {
+    tidy(() => {
+      manualSeed(6);
+      const net = new nn.Sequential([
+        new nn.Conv2d({ inChannels: 1, outChannels: 16, kernelSize: 3 }),
+        new nn.ReLU(true),
+        new nn.Conv2d({ inChannels: 16, outChannels: 16, kernelSize: 3 }),
+        new nn.ReLU(),
+        new nn.Conv2d({ inChannels: 16, outChannels: 16, kernelSize: 3 }),
+        new nn.Flatten(),
+      ]);
+      const input = randn([2, 1, 10, 10]).contiguous('channelsLast');
+      const fused = net.forward(input);
+      const gradient = randn(fused.shape);
+      fused.backward(gradient);
+      const fusedGrads = net.parameters().map((p) => p.grad!.clone());
+      for (const p of net.parameters()) p.grad = undefined;
+      let separate = input;
+      for (const layer of net.layers) separate = layer.forward(separate);
+      separate.backward(gradient);
+      assert.ok(relativeError(fused, separate) < 1e-5, 'output');
+      net.parameters().forEach((p, i) => {
+        assert.ok(relativeError(fusedGrads[i]!, p.grad!) < 1e-4, `gradient ${i}`);
+      });
+      assert.ok(separate.min().item() < 0, 'the last convolution has no ReLU');
+      net.dispose();
+    });
+  });
+});
+
 describe('flatten of a channels_last batch', () => {
   test('flatten gradient keeps channels_last', () => {
     tidy(() => {
