@@ -3,8 +3,10 @@
 #include <ATen/Parallel.h>
 #include <ATen/core/DistributionsHelper.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/autocast_mode.h>
 
 #include <cmath>
+#include <limits>
 
 #include "gate.h"
 #include "single_channel_conv.h"
@@ -29,6 +31,35 @@ std::vector<int64_t> Pair(const Args& args, size_t i, const char* name) {
   return values;
 }
 
+// Rejects the convolutions for which libtorch's own message names its internals instead
+// of what to change: an empty kernel, mixed or integer dtypes and overlarge padding.
+void CheckConv2d(const Args& args, const at::Tensor& input, const at::Tensor& weight,
+                 const std::vector<int64_t>& padding) {
+  if (weight.dim() == 4 && (weight.size(2) < 1 || weight.size(3) < 1)) {
+    args.rangeError("weight has an empty kernel, shape [" + std::to_string(weight.size(0)) +
+                    ", " + std::to_string(weight.size(1)) + ", " +
+                    std::to_string(weight.size(2)) + ", " + std::to_string(weight.size(3)) +
+                    "]; its height and width must be at least 1");
+  }
+  if (!at::isFloatingType(input.scalar_type())) {
+    args.rangeError(std::string("input is ") + DtypeName(input.scalar_type()) +
+                    ", but convolutions need floating-point tensors; convert it with .float()");
+  }
+  if (input.scalar_type() != weight.scalar_type() && !at::autocast::is_cpu_enabled()) {
+    args.rangeError(std::string("input is ") + DtypeName(input.scalar_type()) +
+                    " but weight is " + DtypeName(weight.scalar_type()) +
+                    "; convert one to the other's dtype, or run under autocast");
+  }
+  for (size_t d = 0; d < 2 && input.dim() >= 2; ++d) {
+    int64_t size = input.size(input.dim() - 2 + d);
+    if (padding[d] > (std::numeric_limits<int32_t>::max() - size) / 2) {
+      args.rangeError("padding " + std::to_string(padding[d]) +
+                      " is too large: the padded input must have fewer than 2^31 rows and "
+                      "columns");
+    }
+  }
+}
+
 // conv2d(input, weight, bias?, stride, padding, dilation, groups, algorithm?, activation?);
 // input [N, C, H, W]. algorithm "auto" computes one-channel inputs directly
 // (single_channel_conv.h) and lets eligible convolutions use Winograd (winograd.h).
@@ -48,6 +79,7 @@ at::Tensor Conv2d(const Args& args) {
     args.rangeError("unknown activation '" + activation + "'; expected none or relu");
   }
   bool relu = activation == "relu";
+  CheckConv2d(args, input, weight, padding);
   if (algorithm == "auto") {
     auto singleChannel =
         SingleChannelConv2d(input, weight, bias, stride, padding, dilation, groups, relu);

@@ -1,5 +1,5 @@
 /** Functional forms of layers and losses, as torch.nn.functional. */
-import type { Reduction } from '../native/addon.js';
+import type { NativeTensor, Reduction } from '../native/addon.js';
 import { native } from '../native/load.js';
 import type { Generator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -10,6 +10,17 @@ type Pair = number | readonly [number, number];
 
 function pair(value: Pair): readonly number[] {
   return typeof value === 'number' ? [value, value] : value;
+}
+
+// The native handle of a tensor argument; anything else is a TypeError that names it.
+function handleOf(op: string, name: string, value: unknown): NativeTensor {
+  if (value instanceof Tensor) return value.handle;
+  const got = value === null ? 'null' : typeof value;
+  throw new TypeError(`${op}: argument '${name}' must be a Tensor, got ${got}`);
+}
+
+function optionalHandle(op: string, name: string, value: unknown): NativeTensor | undefined {
+  return value === undefined ? undefined : handleOf(op, name, value);
 }
 
 /**
@@ -46,9 +57,9 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor, options: Co
   const { stride = 1, padding = 0, dilation = 1, groups = 1, algorithm = 'auto' } = options;
   const { activation = 'none' } = options;
   const out = native.conv2d(
-    input.handle,
-    weight.handle,
-    bias?.handle,
+    handleOf('conv2d', 'input', input),
+    handleOf('conv2d', 'weight', weight),
+    optionalHandle('conv2d', 'bias', bias),
     pair(stride),
     pair(padding),
     pair(dilation),
@@ -61,7 +72,13 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor, options: Co
 
 /** x Wᵀ + b for input [..., in] and weight [out, in]. */
 export function linear(input: Tensor, weight: Tensor, bias?: Tensor): Tensor {
-  return new Tensor(native.linear(input.handle, weight.handle, bias?.handle));
+  return new Tensor(
+    native.linear(
+      handleOf('linear', 'input', input),
+      handleOf('linear', 'weight', weight),
+      optionalHandle('linear', 'bias', bias),
+    ),
+  );
 }
 
 /** Max pooling over [N, C, H, W]; the stride defaults to the kernel size. */
@@ -71,7 +88,12 @@ export function maxPool2d(
   options: { stride?: Pair; padding?: Pair } = {},
 ): Tensor {
   const { stride = kernelSize, padding = 0 } = options;
-  const out = native.maxPool2d(input.handle, pair(kernelSize), pair(stride), pair(padding));
+  const out = native.maxPool2d(
+    handleOf('maxPool2d', 'input', input),
+    pair(kernelSize),
+    pair(stride),
+    pair(padding),
+  );
   return new Tensor(out);
 }
 
@@ -87,7 +109,9 @@ export function dropout(
   options: { training?: boolean; generator?: Generator } = {},
 ): Tensor {
   const { training = true, generator } = options;
-  return new Tensor(native.dropout(input.handle, p, training, generator?.handle));
+  return new Tensor(
+    native.dropout(handleOf('dropout', 'input', input), p, training, generator?.handle),
+  );
 }
 
 export interface CrossEntropyOptions {
@@ -111,9 +135,9 @@ export function crossEntropy(
 ): Tensor {
   const { reduction = 'mean', weight, ignoreIndex = -100, labelSmoothing = 0 } = options;
   const out = native.crossEntropy(
-    input.handle,
-    target.handle,
-    weight?.handle,
+    handleOf('crossEntropy', 'input', input),
+    handleOf('crossEntropy', 'target', target),
+    optionalHandle('crossEntropy', 'weight', weight),
     reduction,
     ignoreIndex,
     labelSmoothing,
@@ -123,7 +147,13 @@ export function crossEntropy(
 
 /** Mean (or summed) squared difference. */
 export function mseLoss(input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
-  return new Tensor(native.mseLoss(input.handle, target.handle, reduction));
+  return new Tensor(
+    native.mseLoss(
+      handleOf('mseLoss', 'input', input),
+      handleOf('mseLoss', 'target', target),
+      reduction,
+    ),
+  );
 }
 
 /** Binary cross-entropy of sigmoid(input) against targets in [0, 1], computed stably. */
@@ -134,10 +164,10 @@ export function binaryCrossEntropyWithLogits(
 ): Tensor {
   const { weight, posWeight, reduction = 'mean' } = options;
   const out = native.binaryCrossEntropyWithLogits(
-    input.handle,
-    target.handle,
-    weight?.handle,
-    posWeight?.handle,
+    handleOf('binaryCrossEntropyWithLogits', 'input', input),
+    handleOf('binaryCrossEntropyWithLogits', 'target', target),
+    optionalHandle('binaryCrossEntropyWithLogits', 'weight', weight),
+    optionalHandle('binaryCrossEntropyWithLogits', 'posWeight', posWeight),
     reduction,
   );
   return new Tensor(out);
@@ -150,7 +180,14 @@ export function huberLoss(
   options: { reduction?: Reduction; delta?: number } = {},
 ): Tensor {
   const { reduction = 'mean', delta = 1 } = options;
-  return new Tensor(native.huberLoss(input.handle, target.handle, reduction, delta));
+  return new Tensor(
+    native.huberLoss(
+      handleOf('huberLoss', 'input', input),
+      handleOf('huberLoss', 'target', target),
+      reduction,
+      delta,
+    ),
+  );
 }
 
 /** Sampling grid [N, H, W, 2] for the affine maps theta [N, 2, 3] and output size [N, C, H, W]. */
@@ -159,7 +196,9 @@ export function affineGrid(
   size: readonly number[],
   options: { alignCorners?: boolean } = {},
 ): Tensor {
-  return new Tensor(native.affineGrid(theta.handle, size, options.alignCorners ?? false));
+  return new Tensor(
+    native.affineGrid(handleOf('affineGrid', 'theta', theta), size, options.alignCorners ?? false),
+  );
 }
 
 export interface GridSampleOptions {
@@ -171,5 +210,13 @@ export interface GridSampleOptions {
 /** Samples input [N, C, H, W] at the grid's [N, H', W', 2] coordinates in [-1, 1]. */
 export function gridSample(input: Tensor, grid: Tensor, options: GridSampleOptions = {}) {
   const { mode = 'bilinear', paddingMode = 'zeros', alignCorners = false } = options;
-  return new Tensor(native.gridSample(input.handle, grid.handle, mode, paddingMode, alignCorners));
+  return new Tensor(
+    native.gridSample(
+      handleOf('gridSample', 'input', input),
+      handleOf('gridSample', 'grid', grid),
+      mode,
+      paddingMode,
+      alignCorners,
+    ),
+  );
 }

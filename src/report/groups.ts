@@ -63,9 +63,12 @@ export function sortHeads(heads: Iterable<string>): string[] {
  * group left with fewer than two heads, or with the same heads as an earlier group, is
  * dropped. The "All heads" group is always kept, with every present head, so even a
  * single-head report has its curves and heads outside the paper's eight appear somewhere.
+ * With a single head it takes that head's title.
  */
 export function selectGroups(present: readonly string[]): HeadGroup[] {
-  const all: HeadGroup = { ...headGroups[0]!, heads: sortHeads(present) };
+  const heads = sortHeads(present);
+  const title = heads.length === 1 ? headTitle(heads[0]!) : headGroups[0]!.title;
+  const all: HeadGroup = { ...headGroups[0]!, title, heads };
   const selected: HeadGroup[] = [all];
   const seen = new Set([all.heads.join(',')]);
   for (const group of headGroups.slice(1)) {

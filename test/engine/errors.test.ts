@@ -77,18 +77,6 @@ describe('libtorch errors', () => {
     assertStillComputes();
   });
 
-  test('conv2d on int64 input', () => {
-    using input = zeros([1, 1, 6, 6], { dtype: 'int64' });
-    using weight = zeros([2, 1, 3, 3]);
-    const error = assertTorchError(
-      thrownBy(() => F.conv2d(input, weight)),
-      'conv2d',
-      ['[1, 1, 6, 6] int64', '[2, 1, 3, 3] float32'],
-    );
-    assert.match(error.detail, /expected scalar type Long but found Float/);
-    assertStillComputes();
-  });
-
   test('softmax on int64 tensor', () => {
     using x = zeros([2, 3], { dtype: 'int64' });
     const error = assertTorchError(
@@ -280,6 +268,44 @@ describe('invalid JS arguments', () => {
       (error as TypeError).message,
       "Generator: argument 'seed' must be an integer, got the number 1.5",
     );
+  });
+
+  test('conv2d arguments that are not tensors', () => {
+    using input = zeros([1, 1, 6, 6]);
+    const weight = 3 as unknown as Tensor;
+    const missing = null as unknown as Tensor;
+    assert.throws(() => F.conv2d(input, weight), {
+      name: 'TypeError',
+      message: "conv2d: argument 'weight' must be a Tensor, got number",
+    });
+    assert.throws(() => F.conv2d(missing, input), {
+      name: 'TypeError',
+      message: "conv2d: argument 'input' must be a Tensor, got null",
+    });
+  });
+
+  test('conv2d dtypes, empty kernel, padding', () => {
+    using input = zeros([1, 1, 6, 6]);
+    using integers = zeros([1, 1, 6, 6], { dtype: 'int64' });
+    using doubles = zeros([1, 1, 6, 6], { dtype: 'float64' });
+    using weight = zeros([2, 1, 3, 3]);
+    using empty = zeros([2, 1, 0, 0]);
+    const cases: [() => unknown, RegExp][] = [
+      [() => F.conv2d(integers, weight), /input is int64, but .* convert it with \.float\(\)/],
+      [() => F.conv2d(doubles, weight), /input is float64 but weight is float32; convert/],
+      [() => F.conv2d(input, empty), /weight has an empty kernel, shape \[2, 1, 0, 0\]/],
+      [
+        () => F.conv2d(input, weight, undefined, { padding: 2 ** 31, algorithm: 'direct' }),
+        /padding 2147483648 is too large/,
+      ],
+    ];
+    for (const [call, message] of cases) {
+      const error = thrownBy(call);
+      assert.ok(error instanceof RangeError, `got ${String(error)}`);
+      assert.match(error.message, message);
+      assert.ok(error.message.startsWith('conv2d: '));
+    }
+    assertStillComputes();
   });
 
   test('unknown reduction is RangeError', () => {

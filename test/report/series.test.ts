@@ -7,7 +7,7 @@ import { describe as suite, test } from 'node:test';
 import { paperHeads } from '../../src/experiments/paper.js';
 import { headColor } from '../../src/report/colors.js';
 import { buildFigures } from '../../src/report/figures.js';
-import { netComparisonHeads, selectGroups, sortHeads } from '../../src/report/groups.js';
+import { headTitle, netComparisonHeads, selectGroups, sortHeads } from '../../src/report/groups.js';
 import { dotRows, paperSource } from '../../src/report/paper-chart.js';
 import { renderSvg } from '../../src/report/render.js';
 import {
@@ -113,6 +113,8 @@ suite('head groups', () => {
       selectGroups(['isbe-normalize']).map((g) => g.heads),
       [['isbe-normalize']],
     );
+    assert.equal(selectGroups(['isbe-softmax'])[0]!.title, headTitle('isbe-softmax'));
+    assert.equal(selectGroups(['ce-mean', 'isbe-tanh'])[0]!.title, 'All heads');
   });
 
   test('heads sort in paper order', () => {
