@@ -6,6 +6,7 @@
 #include <ATen/autocast_mode.h>
 
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 #include "gate.h"
@@ -31,10 +32,15 @@ std::vector<int64_t> Pair(const Args& args, size_t i, const char* name) {
   return values;
 }
 
+// More output elements than any machine could hold (2^48 floats are 1 PiB).
+constexpr double kMaxOutputElements = 281474976710656.0;
+
 // Rejects the convolutions for which libtorch's own message names its internals instead
-// of what to change: an empty kernel, mixed or integer dtypes and overlarge padding.
+// of what to change, or which it cuts to 32 bits: an empty kernel, mixed or integer
+// dtypes, invalid groups and overlarge strides, dilations or padding.
 void CheckConv2d(const Args& args, const at::Tensor& input, const at::Tensor& weight,
-                 const std::vector<int64_t>& padding) {
+                 const std::vector<int64_t>& stride, const std::vector<int64_t>& padding,
+                 const std::vector<int64_t>& dilation, int64_t groups) {
   if (weight.dim() == 4 && (weight.size(2) < 1 || weight.size(3) < 1)) {
     args.rangeError("weight has an empty kernel, shape [" + std::to_string(weight.size(0)) +
                     ", " + std::to_string(weight.size(1)) + ", " +
@@ -50,12 +56,38 @@ void CheckConv2d(const Args& args, const at::Tensor& input, const at::Tensor& we
                     " but weight is " + DtypeName(weight.scalar_type()) +
                     "; convert one to the other's dtype, or run under autocast");
   }
+  if (groups < 1 || (input.dim() >= 3 && groups > input.size(input.dim() - 3))) {
+    args.rangeError("groups " + std::to_string(groups) +
+                    " is invalid: it must be at least 1 and divide the input's channels");
+  }
+  for (const auto& [name, values] : {std::pair{"stride", stride}, {"dilation", dilation}}) {
+    for (int64_t value : values) {
+      if (value > std::numeric_limits<int32_t>::max()) {
+        args.rangeError(std::string(name) + " " + std::to_string(value) +
+                        " is too large: it must be below 2^31");
+      }
+    }
+  }
   for (size_t d = 0; d < 2 && input.dim() >= 2; ++d) {
     int64_t size = input.size(input.dim() - 2 + d);
     if (padding[d] > (std::numeric_limits<int32_t>::max() - size) / 2) {
       args.rangeError("padding " + std::to_string(padding[d]) +
                       " is too large: the padded input must have fewer than 2^31 rows and "
                       "columns");
+    }
+  }
+  if (input.dim() == 4 && weight.dim() == 4) {
+    double elements = static_cast<double>(input.size(0)) * static_cast<double>(weight.size(0));
+    for (size_t d = 0; d < 2; ++d) {
+      double padded = static_cast<double>(input.size(2 + d)) + 2.0 * padding[d];
+      elements *= std::max(1.0, (padded - dilation[d] * (weight.size(2 + d) - 1.0) - 1) /
+                                    stride[d] + 1);
+    }
+    if (elements > kMaxOutputElements) {
+      char count[32];
+      std::snprintf(count, sizeof count, "%.2g", elements);
+      args.rangeError(std::string("the output would have about ") + count +
+                      " elements, too many to allocate; reduce the padding or the batch");
     }
   }
 }
@@ -79,7 +111,7 @@ at::Tensor Conv2d(const Args& args) {
     args.rangeError("unknown activation '" + activation + "'; expected none or relu");
   }
   bool relu = activation == "relu";
-  CheckConv2d(args, input, weight, padding);
+  CheckConv2d(args, input, weight, stride, padding, dilation, groups);
   if (algorithm == "auto") {
     auto singleChannel =
         SingleChannelConv2d(input, weight, bias, stride, padding, dilation, groups, relu);

@@ -158,8 +158,8 @@ bool IsChannelsLastImage(const Layout& layout, const Shape& s) {
 }
 
 // Returns the gradient of image n as channels-last rows, copied into `tile` when it is NCHW
-// or when a ReLU follows. With ReLU it keeps only the pixels where the output `relu` is
-// above zero. Sets the row and column strides of the result.
+// or when a ReLU follows. With ReLU it zeroes the pixels where the output `relu` is at most
+// zero, as at::threshold_backward does. Sets the row and column strides of the result.
 const float* ImageGradient(const Gradient& grad, const Gradient& relu, const Shape& s,
                            int64_t n, std::vector<float>& tile, int64_t* row, int64_t* column) {
   const Layout& in = grad.layout;
@@ -174,7 +174,7 @@ const float* ImageGradient(const Gradient& grad, const Gradient& relu, const Sha
   float* to = tile.data();
   if (y != nullptr && IsChannelsLastImage(in, s) && IsChannelsLastImage(out, s)) {
     for (int64_t i = 0; i < s.outHeight * s.outWidth * s.filters; ++i) {
-      to[i] = y[i] > 0 ? g[i] : 0.0f;
+      to[i] = y[i] <= 0 ? 0.0f : g[i];
     }
     return to;
   }
@@ -186,7 +186,7 @@ const float* ImageGradient(const Gradient& grad, const Gradient& relu, const Sha
       if (y == nullptr) continue;
       const float* active = y + oh * out.row + ow * out.column;
       for (int64_t f = 0; f < s.filters; ++f) {
-        if (!(active[f * out.filter] > 0)) pixel[f] = 0.0f;
+        if (active[f * out.filter] <= 0) pixel[f] = 0.0f;
       }
     }
   }

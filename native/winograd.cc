@@ -36,10 +36,9 @@ using dnnl::memory;
 using Tag = memory::format_tag;
 
 // Shape of one convolution: batch, input and output channels, input height and width,
-// padding, whether it has a bias, whether it is for training (with a backward), and
-// whether ReLU follows it.
+// padding, whether it has a bias, and whether it is for training (with a backward).
 using ConvKey = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool,
-                           bool, bool>;
+                           bool>;
 
 dnnl::engine& Engine() {
   static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
@@ -64,7 +63,7 @@ std::map<ConvKey, std::shared_ptr<ConvPlan>> plans;
 // Creates the plan for a shape, or returns null when oneDNN has no Winograd kernel for it
 // on this CPU (the caller then uses libtorch's own convolution).
 std::shared_ptr<ConvPlan> MakePlan(const ConvKey& key) {
-  auto [n, ic, oc, h, w, ph, pw, hasBias, training, relu] = key;
+  auto [n, ic, oc, h, w, ph, pw, hasBias, training] = key;
   int64_t oh = h + 2 * ph - 2, ow = w + 2 * pw - 2;
   auto f32 = memory::data_type::f32;
   auto plan = std::make_shared<ConvPlan>();
@@ -83,22 +82,13 @@ std::shared_ptr<ConvPlan> MakePlan(const ConvKey& key) {
   auto kind = dnnl::prop_kind::forward_training;
   // Each execution gets its scratchpad from libtorch's allocator, so cached plans keep no
   // large buffers alive (Winograd's scratchpad grows with the batch).
-  // ReLU runs inside the forward kernel; the backward primitives accept no post-ops.
-  // (primitive_attr is a handle: a copy would share its post-ops.)
-  dnnl::primitive_attr attributes, forwardAttributes;
+  dnnl::primitive_attr attributes;
   attributes.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  forwardAttributes.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  if (relu) {
-    dnnl::post_ops postOps;
-    postOps.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
-    forwardAttributes.set_post_ops(postOps);
-  }
 
   try {
     dnnl::convolution_forward::desc forward(kind, algorithm, src, weights, plan->bias, dst, strides,
                                             padding, padding);
-    plan->forwardDesc =
-        dnnl::convolution_forward::primitive_desc(forward, forwardAttributes, Engine());
+    plan->forwardDesc = dnnl::convolution_forward::primitive_desc(forward, attributes, Engine());
     plan->forward = dnnl::convolution_forward(plan->forwardDesc);
     if (training) {
       dnnl::convolution_backward_data::desc data(algorithm, src, weights, dst, strides, padding,
@@ -159,9 +149,9 @@ void Store(dnnl::stream& stream, memory result, memory out) {
 }
 
 ConvKey KeyOf(const at::Tensor& input, const at::Tensor& weight, bool hasBias,
-              at::IntArrayRef padding, bool training, bool relu) {
+              at::IntArrayRef padding, bool training) {
   return {input.size(0), input.size(1), weight.size(0), input.size(2), input.size(3),
-          padding[0],    padding[1],    hasBias,        training,       relu};
+          padding[0],    padding[1],    hasBias,        training};
 }
 
 // A new channels_last tensor of the given dims.
@@ -187,10 +177,43 @@ void AddScratchpad(const PrimitiveDesc& desc, std::unordered_map<int, memory>& a
   args.insert({DNNL_ARG_SCRATCHPAD, Wrap(scratchpad, keep)});
 }
 
-// Runs the forward convolution. `source` receives the input in the primitive's layout,
-// which the weight gradient of a training step needs again.
+// The memory descriptor of 16-channel blocked data (nChw16c) with the dims of `tensor`.
+memory::desc Blocked16(const at::Tensor& tensor) {
+  return memory::desc({tensor.size(0), tensor.size(1), tensor.size(2), tensor.size(3)},
+                      memory::data_type::f32, Tag::nChw16c);
+}
+
+// Calls body(blockedOffset, channelsLastOffset) for each run of 16 channels of one pixel,
+// over the images in parallel. The offsets are in floats, for tensors of `like`'s dims.
+template <typename Body>
+void ForEachBlock(const at::Tensor& like, const Body& body) {
+  const int64_t channels = like.size(1), pixels = like.size(2) * like.size(3);
+  const int64_t blocks = channels / 16;
+  at::parallel_for(0, like.size(0) * blocks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t image = item / blocks, block = item % blocks;
+      const int64_t from = image * pixels * channels + block * 16;
+      for (int64_t p = 0; p < pixels; ++p) body(item * pixels * 16 + p * 16, from + p * channels);
+    }
+  });
+}
+
+// Writes ReLU of `blocked`, the nChw16c result, into the channels-last `output`: one pass
+// instead of a reorder and a ReLU. Like at::relu, it keeps NaN.
+void StoreReLU(const memory& blocked, at::Tensor& output) {
+  const float* x = static_cast<const float*>(blocked.get_data_handle());
+  float* y = output.data_ptr<float>();
+  ForEachBlock(output, [=](int64_t b, int64_t c) {
+    for (int i = 0; i < 16; ++i) y[c + i] = x[b + i] < 0 ? 0.0f : x[b + i];
+  });
+}
+
+// Runs the forward convolution, followed by ReLU when `relu` is set. `source` receives
+// the input in the primitive's layout, which the weight gradient of a training step needs
+// again.
 at::Tensor RunForward(const ConvPlan& plan, const at::Tensor& input, const at::Tensor& weight,
-                      const c10::optional<at::Tensor>& bias, at::Tensor* source = nullptr) {
+                      const c10::optional<at::Tensor>& bias, bool relu,
+                      at::Tensor* source = nullptr) {
   dnnl::stream stream(Engine());
   at::Tensor output = EmptyChannelsLast(plan.userDst.dims(), input);
   at::Tensor srcBuffer, weightsBuffer, dstBuffer;
@@ -205,37 +228,31 @@ at::Tensor RunForward(const ConvPlan& plan, const at::Tensor& input, const at::T
   at::Tensor scratchpad;
   AddScratchpad(desc, args, scratchpad);
   plan.forward.execute(stream, args);
-  Store(stream, dst, out);
+  bool fuseReLU = relu && dst.get_desc() == Blocked16(output);
+  if (!fuseReLU) Store(stream, dst, out);
   stream.wait();
+  if (fuseReLU) {
+    StoreReLU(dst, output);
+  } else if (relu) {
+    output.relu_();
+  }
   if (source != nullptr) *source = srcBuffer.defined() ? srcBuffer : input;
   return output;
 }
 
 // The gradient of a ReLU's input in the blocked layout `target`, from the gradient of its
 // output and the output itself, both channels-last: one pass instead of ReLU's backward
-// and a reorder. Returns null when `target` is not 16-channel blocked (nChw16c).
+// and a reorder. As at::threshold_backward, it passes the gradient where the output is
+// NaN. Returns null when `target` is not 16-channel blocked (nChw16c).
 std::optional<memory> MaskToBlocked(const at::Tensor& grad, const at::Tensor& output,
                                     const memory::desc& target, at::Tensor& keep) {
-  const int64_t n = grad.size(0), channels = grad.size(1), h = grad.size(2), w = grad.size(3);
-  if (target != memory::desc({n, channels, h, w}, memory::data_type::f32, Tag::nChw16c)) {
-    return std::nullopt;
-  }
+  if (target != Blocked16(grad)) return std::nullopt;
   keep = Buffer(target);
   const float* g = grad.data_ptr<float>();
   const float* y = output.data_ptr<float>();
-  float* blocked = reinterpret_cast<float*>(keep.data_ptr());
-  const int64_t blocks = channels / 16, pixels = h * w;
-  at::parallel_for(0, n * blocks, 1, [=](int64_t begin, int64_t end) {
-    for (int64_t item = begin; item < end; ++item) {
-      const int64_t image = item / blocks, block = item % blocks;
-      const int64_t from = image * pixels * channels + block * 16;
-      float* to = blocked + item * pixels * 16;
-      for (int64_t p = 0; p < pixels; ++p) {
-        const float* gp = g + from + p * channels;
-        const float* yp = y + from + p * channels;
-        for (int c = 0; c < 16; ++c) to[p * 16 + c] = yp[c] > 0 ? gp[c] : 0.0f;
-      }
-    }
+  float* x = reinterpret_cast<float*>(keep.data_ptr());
+  ForEachBlock(grad, [=](int64_t b, int64_t c) {
+    for (int i = 0; i < 16; ++i) x[b + i] = y[c + i] <= 0 ? 0.0f : g[c + i];
   });
   return Wrap(target, keep);
 }
@@ -309,9 +326,9 @@ at::Tensor ForwardAndSave(torch::autograd::AutogradContext* context, const at::T
                           const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
                           const std::vector<int64_t>& padding, bool relu) {
   at::Tensor src = ChannelsLast(input), weights = ChannelsLast(weight);
-  auto plan = Plan(KeyOf(src, weights, bias.has_value(), padding, true, relu));
+  auto plan = Plan(KeyOf(src, weights, bias.has_value(), padding, true));
   at::Tensor source;
-  at::Tensor output = RunForward(*plan, src, weights, bias, &source);
+  at::Tensor output = RunForward(*plan, src, weights, bias, relu, &source);
   if (relu) {
     context->save_for_backward({source, weights, output});
   } else {
@@ -332,8 +349,8 @@ torch::autograd::variable_list Backward(torch::autograd::AutogradContext* contex
   bool relu = saved.size() > 2;
   std::vector<int64_t> padding = context->saved_data["padding"].toIntVector();
   std::vector<int64_t> sizes = context->saved_data["inputSizes"].toIntVector();
-  ConvKey key{sizes[0],   sizes[1],   weight.size(0), sizes[2], sizes[3],
-              padding[0], padding[1], hasBias,        true,     relu};
+  ConvKey key{sizes[0], sizes[1], weight.size(0), sizes[2], sizes[3],
+              padding[0], padding[1], hasBias, true};
   auto plan = Plan(key);
   at::Tensor reluOutput = relu ? saved[2] : at::Tensor();
   auto grads = RunBackward(*plan, ChannelsLast(gradOutput), source, weight, reluOutput,
@@ -417,12 +434,12 @@ at::Tensor Conv2dAuto(const at::Tensor& input, const at::Tensor& weight,
                     (input.requires_grad() || weight.requires_grad() ||
                      (bias && bias->requires_grad()));
     std::vector<int64_t> pads(padding.begin(), padding.end());
-    auto plan = Plan(KeyOf(input, weight, bias.has_value(), padding, training, relu));
+    auto plan = Plan(KeyOf(input, weight, bias.has_value(), padding, training));
     if (plan && training && bias) {
       return WinogradConvBias::apply(input, weight, *bias, pads, relu);
     }
     if (plan && training) return WinogradConv::apply(input, weight, pads, relu);
-    if (plan) return RunForward(*plan, ChannelsLast(input), ChannelsLast(weight), bias);
+    if (plan) return RunForward(*plan, ChannelsLast(input), ChannelsLast(weight), bias, relu);
   }
 #endif
   at::Tensor output = at::conv2d(input, weight, bias, stride, padding, dilation, groups);

@@ -284,7 +284,7 @@ describe('invalid JS arguments', () => {
     });
   });
 
-  test('conv2d dtypes, empty kernel, padding', () => {
+  test('conv2d dtypes, sizes, groups', () => {
     using input = zeros([1, 1, 6, 6]);
     using integers = zeros([1, 1, 6, 6], { dtype: 'int64' });
     using doubles = zeros([1, 1, 6, 6], { dtype: 'float64' });
@@ -298,6 +298,10 @@ describe('invalid JS arguments', () => {
         () => F.conv2d(input, weight, undefined, { padding: 2 ** 31, algorithm: 'direct' }),
         /padding 2147483648 is too large/,
       ],
+      [() => F.conv2d(input, weight, undefined, { padding: 1e9 }), /too many to allocate/],
+      [() => F.conv2d(input, weight, undefined, { groups: 2 ** 32 }), /groups 4294967296 is/],
+      [() => F.conv2d(input, weight, undefined, { groups: 0 }), /groups 0 is invalid/],
+      [() => F.conv2d(input, weight, undefined, { stride: 1e12 }), /stride 1000000000000 is/],
     ];
     for (const [call, message] of cases) {
       const error = thrownBy(call);

@@ -13,6 +13,7 @@ import {
   ones,
   randn,
   type Tensor,
+  tensor,
   tidy,
 } from '../../src/index.js';
 import { native } from '../../src/native/load.js';
@@ -376,6 +377,24 @@ describe('conv2d with a fused ReLU', () => {
       const mixed = autocast(() => conv2d(input, weight, undefined, { activation: 'relu' }));
       assert.equal(mixed.dtype, 'bfloat16');
       assert.ok(mixed.min().item() >= 0);
+    });
+  });
+
+  test('fused ReLU keeps NaN as relu() does', () => {
+    tidy(() => {
+      for (const channels of [1, 16]) {
+        const values = new Array<number>(channels * 64).fill(0);
+        values[27] = NaN;
+        const input = tensor(values).reshape([1, channels, 8, 8]);
+        const weight = ones([16, channels, 3, 3]).requiresGrad_();
+        const fused = conv2d(input, weight, undefined, { activation: 'relu' });
+        const separate = conv2d(input, weight).relu();
+        const nans = (t: Tensor) => t.toArray().filter(Number.isNaN).length;
+        assert.ok(nans(separate) > 0);
+        assert.equal(nans(fused), nans(separate), `${channels} channels`);
+        fused.backward(ones(fused.shape));
+        assert.ok(nans(weight.grad!) > 0, 'NaN reaches the weight gradient');
+      }
     });
   });
 
