@@ -53,9 +53,14 @@ export function isGradEnabled(): boolean {
 
 /**
  * Runs `fn` under CPU autocast, as torch.autocast("cpu", dtype): convolutions and linear
- * layers compute in `dtype` (bfloat16 by default) and return that dtype.
+ * layers compute in bfloat16, the only dtype that libtorch's CPU autocast supports, and
+ * return bfloat16. The exception is a convolution of one-channel images with the 'auto'
+ * algorithm that needs no input gradient, which stays float32 (see nn.functional.conv2d).
  */
 export function autocast<R>(fn: () => R, dtype: Dtype = 'bfloat16'): R {
+  if (dtype !== 'bfloat16') {
+    throw new RangeError(`autocast: CPU autocast supports only bfloat16, got ${String(dtype)}`);
+  }
   const previous = native.setAutocast(true, dtype);
   try {
     const result = fn();

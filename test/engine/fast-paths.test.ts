@@ -106,6 +106,13 @@ describe('conv2d auto algorithm', () => {
     });
   });
 
+  test('autocast rejects other dtypes', () => {
+    assert.throws(() => autocast(() => 0, 'float16'), {
+      name: 'RangeError',
+      message: 'autocast: CPU autocast supports only bfloat16, got float16',
+    });
+  });
+
   test('conv2d auto reports whether Winograd is built in', () => {
     assert.equal(typeof native.winogradAvailable(), 'boolean');
   });
