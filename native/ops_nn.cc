@@ -173,7 +173,11 @@ at::Tensor Dropout(const Args& args) {
   const at::Tensor& input = args.tensor(0, "input");
   double p = args.number(1, "p");
   bool train = args.boolean(2, "train");
-  if (!(p >= 0 && p < 1)) args.rangeError("p must be in [0, 1), got " + std::to_string(p));
+  if (!(p >= 0 && p < 1)) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", p);
+    args.rangeError(std::string("p must be in [0, 1), got ") + text);
+  }
   if (!train || p == 0) return input;
   if (!at::isFloatingType(input.scalar_type())) {
     args.typeError(0, "input", "a floating-point Tensor");

@@ -435,11 +435,21 @@ at::Tensor Conv2dAuto(const at::Tensor& input, const at::Tensor& weight,
                      (bias && bias->requires_grad()));
     std::vector<int64_t> pads(padding.begin(), padding.end());
     auto plan = Plan(KeyOf(input, weight, bias.has_value(), padding, training));
-    if (plan && training && bias) {
-      return WinogradConvBias::apply(input, weight, *bias, pads, relu);
+    if (plan) {
+      at::Tensor output;
+      if (training && bias) {
+        output = WinogradConvBias::apply(input, weight, *bias, pads, relu);
+      } else if (training) {
+        output = WinogradConv::apply(input, weight, pads, relu);
+      } else {
+        output = RunForward(*plan, ChannelsLast(input), ChannelsLast(weight), bias, relu);
+      }
+      // The output is channels-last; libtorch returns NCHW unless an argument is
+      // channels-last, and so does this.
+      bool channelsLast = input.suggest_memory_format() == at::MemoryFormat::ChannelsLast ||
+                          weight.suggest_memory_format() == at::MemoryFormat::ChannelsLast;
+      return channelsLast ? output : output.contiguous();
     }
-    if (plan && training) return WinogradConv::apply(input, weight, pads, relu);
-    if (plan) return RunForward(*plan, ChannelsLast(input), ChannelsLast(weight), bias, relu);
   }
 #endif
   at::Tensor output = at::conv2d(input, weight, bias, stride, padding, dilation, groups);

@@ -177,6 +177,11 @@ export class CrossEntropyHead implements Head {
     readonly reduction: Reduction,
     readonly options: HeadOptions = {},
   ) {
+    if (!['none', 'mean', 'sum'].includes(reduction)) {
+      throw new RangeError(
+        `unknown cross-entropy reduction ${JSON.stringify(reduction)}; expected none, mean or sum`,
+      );
+    }
     if (options.blur !== undefined) {
       throw new RangeError('blur applies to ISBE heads; use labelSmoothing for cross-entropy');
     }

@@ -1,3 +1,5 @@
+import { totalmem } from 'node:os';
+
 import { Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../nn/layers.js';
 import type { ConvAlgorithm } from '../nn/functional.js';
 import type { Module } from '../nn/module.js';
@@ -23,6 +25,19 @@ export function buildNetwork(spec: NetworkSpec, options: BuildOptions): Sequenti
   let [channels, height, width] = options.inputShape;
   let features: number | undefined;
   const modules: Module[] = [];
+  let parameterCount = 0;
+  // Checks, before a layer allocates its weights, that the network fits in memory.
+  const reserve = (index: number, count: number) => {
+    parameterCount += count;
+    const bytes = parameterCount * 4;
+    if (bytes > totalmem()) {
+      throw new SpecError(
+        `${describe(index)}: the network would have ${parameterCount.toExponential(2)} ` +
+          `parameters (${(bytes / 2 ** 30).toFixed(0)} GiB), more than this machine's memory ` +
+          `(${(totalmem() / 2 ** 30).toFixed(0)} GiB); use fewer or narrower layers`,
+      );
+    }
+  };
   const describe = (index: number) =>
     `${spec.name} layer ${index + 1} (${formatNetwork({ name: '', layers: [spec.layers[index]!] })})`;
   spec.layers.forEach((layer, index) => {
@@ -42,6 +57,7 @@ export function buildNetwork(spec: NetworkSpec, options: BuildOptions): Sequenti
               'smaller layers (padded convolutions, written pC…, keep the resolution)',
           );
         }
+        reserve(index, layer.channels * (channels * layer.kernel * layer.kernel + 1));
         modules.push(
           new Conv2d({
             inChannels: channels,
@@ -72,6 +88,7 @@ export function buildNetwork(spec: NetworkSpec, options: BuildOptions): Sequenti
           modules.push(new Flatten());
           features = channels * height * width;
         }
+        reserve(index, (features + 1) * layer.features);
         modules.push(
           new Linear({ inFeatures: features, outFeatures: layer.features, bias: layer.bias }),
         );

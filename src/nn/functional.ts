@@ -54,8 +54,8 @@ export interface Conv2dOptions {
 
 /** 2-D convolution of input [N, C, H, W] with weight [O, C / groups, kH, kW]. */
 export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor, options: Conv2dOptions = {}) {
-  const { stride = 1, padding = 0, dilation = 1, groups = 1, algorithm = 'auto' } = options;
-  const { activation = 'none' } = options;
+  const { stride = 1, padding = 0, dilation = 1, groups = 1, algorithm = 'auto' } = options ?? {};
+  const { activation = 'none' } = options ?? {};
   const out = native.conv2d(
     handleOf('conv2d', 'input', input),
     handleOf('conv2d', 'weight', weight),

@@ -1,6 +1,6 @@
 /** The layers the paper's networks use, as torch.nn modules. */
 import { native } from '../native/load.js';
-import type { Generator } from '../tensor/random.js';
+import { Generator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { type ConvAlgorithm, conv2d, dropout, linear, maxPool2d } from './functional.js';
 import { defaultBias, defaultWeight } from './init.js';
@@ -29,13 +29,23 @@ export class Conv2d extends Module {
 
   constructor(options: Conv2dOptions) {
     super();
+    requireOptions('Conv2d', options, '{ inChannels: 1, outChannels: 32, kernelSize: 3 }');
     const { inChannels, outChannels, kernelSize, stride = 1, padding = 0 } = options;
     for (const [name, value] of Object.entries({ inChannels, outChannels, kernelSize, stride })) {
       requirePositiveInteger(`Conv2d ${name}`, value);
     }
     if (!Number.isInteger(padding) || padding < 0) {
-      throw new RangeError(`Conv2d padding must be a non-negative integer, got ${padding}`);
+      throw new RangeError(
+        `Conv2d padding must be a non-negative integer, got ${JSON.stringify(padding)}`,
+      );
     }
+    const { algorithm = 'auto', generator } = options;
+    if (algorithm !== 'auto' && algorithm !== 'direct') {
+      throw new RangeError(
+        `Conv2d algorithm must be 'auto' or 'direct', got ${JSON.stringify(algorithm)}`,
+      );
+    }
+    requireGenerator('Conv2d', generator);
     const shape = [outChannels, inChannels, kernelSize, kernelSize];
     this.weight = this.registerParameter('weight', defaultWeight(shape, options.generator));
     const fanIn = inChannels * kernelSize * kernelSize;
@@ -45,7 +55,7 @@ export class Conv2d extends Module {
         : this.registerParameter('bias', defaultBias(outChannels, fanIn, options.generator));
     this.stride = stride;
     this.padding = padding;
-    this.algorithm = options.algorithm ?? 'auto';
+    this.algorithm = algorithm;
   }
 
   forward(input: Tensor): Tensor {
@@ -77,6 +87,8 @@ export class Linear extends Module {
 
   constructor(options: LinearOptions) {
     super();
+    requireOptions('Linear', options, '{ inFeatures: 512, outFeatures: 10 }');
+    requireGenerator('Linear', options.generator);
     const { inFeatures, outFeatures } = options;
     requirePositiveInteger('Linear inFeatures', inFeatures);
     requirePositiveInteger('Linear outFeatures', outFeatures);
@@ -101,6 +113,7 @@ export class Dropout extends Module {
   ) {
     super();
     if (!(p >= 0 && p < 1)) throw new RangeError(`Dropout p must be in [0, 1), got ${p}`);
+    requireGenerator('Dropout', generator);
   }
 
   forward(input: Tensor): Tensor {
@@ -165,6 +178,14 @@ export class Sequential extends Module {
 
   constructor(layers: readonly Module[]) {
     super();
+    if (!Array.isArray(layers)) {
+      throw new TypeError('Sequential takes an array of modules, such as [new nn.ReLU()]');
+    }
+    layers.forEach((layer: unknown, index) => {
+      if (!(layer instanceof Module)) {
+        throw new TypeError(`Sequential layer ${index} must be a Module, got ${typeName(layer)}`);
+      }
+    });
     this.layers = layers;
     layers.forEach((layer, index) => this.registerModule(String(index), layer));
   }
@@ -191,6 +212,22 @@ export class Sequential extends Module {
 
 function requirePositiveInteger(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`${name} must be a positive integer, got ${value}`);
+    throw new RangeError(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
   }
+}
+
+function requireOptions(layer: string, options: unknown, example: string): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`${layer} takes an options object, such as ${example}`);
+  }
+}
+
+function requireGenerator(layer: string, generator: unknown): void {
+  if (generator !== undefined && !(generator instanceof Generator)) {
+    throw new TypeError(`${layer} generator must be a Generator, got ${typeName(generator)}`);
+  }
+}
+
+function typeName(value: unknown): string {
+  return value === null ? 'null' : typeof value;
 }

@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 
 import {
   cat,
+  CrossEntropyHead,
   DisposedTensorError,
   Generator,
   nn,
@@ -328,7 +329,45 @@ describe('invalid JS arguments', () => {
     using x = zeros([2, 3]);
     const error = thrownBy(() => F.dropout(x, 1.5));
     assert.ok(error instanceof RangeError, `got ${String(error)}`);
-    assert.match((error as RangeError).message, /^dropout: p must be in \[0, 1\), got 1\.5/);
+    assert.equal((error as RangeError).message, 'dropout: p must be in [0, 1), got 1.5');
+  });
+
+  test('layer options checked at construction', () => {
+    const cases: [() => unknown, string, RegExp][] = [
+      [() => new nn.Conv2d(undefined as never), 'TypeError', /Conv2d takes an options object/],
+      [() => new nn.Linear(null as never), 'TypeError', /Linear takes an options object/],
+      [
+        () =>
+          new nn.Conv2d({
+            inChannels: 1,
+            outChannels: 2,
+            kernelSize: 3,
+            algorithm: 'fast' as 'auto',
+          }),
+        'RangeError',
+        /Conv2d algorithm must be 'auto' or 'direct', got "fast"/,
+      ],
+      [
+        () =>
+          new nn.Conv2d({ inChannels: 1, outChannels: 2, kernelSize: 3, generator: 42 as never }),
+        'TypeError',
+        /Conv2d generator must be a Generator, got number/,
+      ],
+      [
+        () => new nn.Conv2d({ inChannels: '1' as never, outChannels: 2, kernelSize: 3 }),
+        'RangeError',
+        /Conv2d inChannels must be a positive integer, got "1"/,
+      ],
+      [() => new nn.Sequential(new nn.ReLU() as never), 'TypeError', /an array of modules/],
+      [() => new nn.Sequential([null as never]), 'TypeError', /layer 0 must be a Module, got null/],
+      [() => new CrossEntropyHead('avg' as 'mean'), 'RangeError', /reduction "avg"; expected none/],
+    ];
+    for (const [build, name, message] of cases) {
+      const error = thrownBy(build);
+      assert.ok(error instanceof Error, `got ${String(error)}`);
+      assert.equal(error.name, name);
+      assert.match(error.message, message);
+    }
   });
 
   test('unknown dtype is RangeError', () => {

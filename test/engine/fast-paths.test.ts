@@ -94,6 +94,10 @@ describe('conv2d auto algorithm', () => {
       const direct = conv2d(input, weight, undefined, { algorithm: 'direct' });
       const auto = conv2d(input, weight, undefined, { algorithm: 'auto' });
       assert.ok(relativeError(auto, direct) < 1e-4);
+      const nchw = input.contiguous();
+      const strides = (algorithm: 'auto' | 'direct') =>
+        conv2d(nchw, weight, undefined, { algorithm }).strides;
+      assert.deepEqual(strides('auto'), strides('direct'), 'NCHW stays NCHW');
     });
   });
 

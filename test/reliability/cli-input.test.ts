@@ -274,6 +274,17 @@ describe('invalid command lines', () => {
     assert.deepEqual(entries(root), ['grid.json']);
   });
 
+  test('network too large for memory', (t) => {
+    const runsDir = temporaryFolder(t, 'cli');
+    const result = runCli(['train', '--net', 'F99999999999 F10', '--runs-dir', runsDir]);
+    assert.equal(result.status, 1);
+    assert.match(
+      result.stderr,
+      /^isbe: error: F99999999999 F10 layer 1 \(F99999999999\): the network would have 7\.85e\+13 parameters \(\d+ GiB\), more than this machine's memory \(\d+ GiB\); use fewer or narrower layers\n$/,
+    );
+    assert.deepEqual(entries(runsDir), []);
+  });
+
   test('compare --out naming a file', (t) => {
     const root = temporaryFolder(t, 'cli');
     const file = join(root, 'a-file');
