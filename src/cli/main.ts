@@ -53,6 +53,13 @@ function reportError(error: unknown): void {
   process.exitCode = 1;
 }
 
+// Output into a pipe that closes early, as in `isbe train | head`, must not stop a run.
+function ignoreClosedPipe(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'EPIPE') throw error;
+}
+
+process.stdout.on('error', ignoreClosedPipe);
+process.stderr.on('error', ignoreClosedPipe);
 printWarningsOnOneLine();
 try {
   await buildProgram().parseAsync(process.argv);

@@ -35,9 +35,17 @@ export function tableLegend(table: Table): string {
   const counts = new Set(cells.flatMap((cell) => (cell === null ? [] : [cell.ours.n])));
   const seeds = Math.max(0, ...counts);
   const over = counts.size > 1 ? `over up to ${seeds} seeds` : `over ${seeds} seeds`;
+  if (cells.every((cell) => cell === null)) {
+    return table.id === 'table2-delta-tau' || table.id === 'table4-delta-accuracy'
+      ? 'No cells: each Δ needs runs of an ISBE head and a cross-entropy head with the same ' +
+          'network and seed.'
+      : 'No cells: no finished runs.';
+  }
   const paper = cells.some((cell) => cell !== null && cell.paper !== null)
     ? 'the paper’s value in brackets.'
-    : 'no paper values, because the paper reports MNIST only.';
+    : table.offPaperData
+      ? 'no paper values, because the paper reports MNIST only.'
+      : 'no paper values for these networks and heads.';
   return seeds > 1
     ? `Mean ± standard deviation [95 % confidence interval] ${over}; ` +
         `* marks a difference whose interval excludes zero; ${paper}`

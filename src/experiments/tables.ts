@@ -25,6 +25,8 @@ export interface Table {
   rows: string[];
   columns: string[];
   cells: (TableCell | null)[][];
+  /** Whether the runs trained on other data than the paper's MNIST. */
+  offPaperData: boolean;
 }
 
 type Index = Map<string, Map<number, number>>;
@@ -47,13 +49,17 @@ function indexRuns(records: readonly RunRecord[], metric: Metric): Index {
   return index;
 }
 
+function offPaperData(records: readonly RunRecord[]): boolean {
+  return !records.every((record) => onPaperData(record.config));
+}
+
 function paperValue(
   metric: Metric,
   net: string,
   head: string,
   records: readonly RunRecord[],
 ): number | null {
-  if (!records.every((record) => onPaperData(record.config))) return null;
+  if (offPaperData(records)) return null;
   return metric === 'tau' ? paperTau(net, head) : paperAccuracy(net, head);
 }
 
@@ -84,6 +90,7 @@ export function valueTable(
     rows: [...nets],
     columns: heads.map(title),
     cells,
+    offPaperData: offPaperData(records),
   };
 }
 
@@ -115,6 +122,7 @@ export function deltaTable(
     rows,
     columns: isbeHeads.map(title),
     cells,
+    offPaperData: offPaperData(records),
   };
 }
 

@@ -12,7 +12,7 @@ import { tidy } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 import { crossEntropyHeadNames } from './names.js';
 import { getSoftFunction, softFunctionNames, type SoftFunction } from './soft.js';
-import { labelTargets, mapToRange, type TargetOptions } from './targets.js';
+import { checkTargetOptions, labelTargets, mapToRange, type TargetOptions } from './targets.js';
 
 /** Options shared by every head. */
 export interface HeadOptions extends TargetOptions {
@@ -20,6 +20,20 @@ export interface HeadOptions extends TargetOptions {
   classWeights?: Tensor;
   /** Label whose rows are left out of the loss, the error and the mean's denominator. */
   ignoreIndex?: number;
+}
+
+// Checks the options shared by every head when the head is built, before any training.
+function checkHeadOptions(head: string, options: HeadOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`${head}: options must be an object, got ${String(options)}`);
+  }
+  checkTargetOptions({ blur: options.blur, labelSmoothing: options.labelSmoothing });
+  const { ignoreIndex } = options;
+  if (ignoreIndex !== undefined && !Number.isInteger(ignoreIndex)) {
+    throw new RangeError(
+      `${head}: ignoreIndex must be an integer label, got ${String(ignoreIndex)}`,
+    );
+  }
 }
 
 /** Options of ISBE heads. */
@@ -182,10 +196,11 @@ export class CrossEntropyHead implements Head {
         `unknown cross-entropy reduction ${JSON.stringify(reduction)}; expected none, mean or sum`,
       );
     }
+    this.name = `ce-${reduction}`;
+    checkHeadOptions(this.name, options);
     if (options.blur !== undefined) {
       throw new RangeError('blur applies to ISBE heads; use labelSmoothing for cross-entropy');
     }
-    this.name = `ce-${reduction}`;
   }
 
   forward(scores: Tensor, target: Tensor): HeadStep {
@@ -228,14 +243,22 @@ export class CrossEntropyHead implements Head {
     return noGrad(() => scores.softmax(1));
   }
 
+  // The loss is computed in float32 also for bfloat16 or float16 scores (from autocast),
+  // whose 8 or 11 significant bits would round a summed loss to a few digits.
   #loss(scores: Tensor, target: Tensor, reduction: Reduction): Tensor {
     const { classWeights, ignoreIndex, labelSmoothing } = this.options;
-    return crossEntropy(scores, target, {
-      reduction,
-      weight: classWeights,
-      ignoreIndex,
-      labelSmoothing,
-    });
+    const narrow = scores.dtype === 'bfloat16' || scores.dtype === 'float16';
+    const input = narrow ? scores.to('float32') : scores;
+    try {
+      return crossEntropy(input, target, {
+        reduction,
+        weight: classWeights,
+        ignoreIndex,
+        labelSmoothing,
+      });
+    } finally {
+      if (narrow) input.dispose();
+    }
   }
 }
 
@@ -258,8 +281,15 @@ export class IsbeHead implements Head {
     soft: SoftFunction | string,
     readonly options: IsbeHeadOptions = {},
   ) {
+    if (typeof soft !== 'string' && typeof soft?.apply !== 'function') {
+      throw new TypeError(
+        `IsbeHead takes a soft function name (${softFunctionNames().join(', ')}) or a ` +
+          `SoftFunction, got ${soft === null ? 'null' : typeof soft}`,
+      );
+    }
     this.soft = typeof soft === 'string' ? getSoftFunction(soft) : soft;
     this.name = `isbe-${this.soft.name}`;
+    checkHeadOptions(this.name, options);
     const { reduction } = options;
     if (reduction !== undefined && reduction !== 'sum' && reduction !== 'mean') {
       throw new RangeError(`${this.name}: reduction must be 'sum' or 'mean', got '${reduction}'`);

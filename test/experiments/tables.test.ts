@@ -126,6 +126,15 @@ suite('paper tables', () => {
     }
   });
 
+  test('empty Δ tables say why', () => {
+    const isbeOnly = records.filter((record) => record.config.head.startsWith('isbe-'));
+    const tables = paperTables(isbeOnly, ['N0'], heads);
+    const legend = (id: string) => tableToMarkdown(tables.find((table) => table.id === id)!);
+    assert.match(legend('table2-delta-tau'), /No cells: each Δ needs runs of an ISBE head and/);
+    assert.match(legend('table4-delta-accuracy'), /No cells: each Δ needs/);
+    assert.doesNotMatch(legend('table1-tau'), /No cells|reports MNIST only/);
+  });
+
   test('value cell counts every seed', () => {
     const table = valueTable(records, 'accuracy', ['N0'], heads);
     const cell = table.cells[0]?.[1];

@@ -108,6 +108,31 @@ describe('cross-entropy head by hand', () => {
     assertAllClose(gradient, flat(expected), tight, 'gradient');
   });
 
+  test('head options checked when built', () => {
+    const cases: [() => unknown, RegExp][] = [
+      [() => new IsbeHead(5 as unknown as string), /IsbeHead takes a soft function name/],
+      [() => new CrossEntropyHead('mean', { labelSmoothing: -1 }), /labelSmoothing must be/],
+      [() => new IsbeHead('softmax', { ignoreIndex: 1.5 }), /ignoreIndex must be an integer/],
+      [() => new IsbeHead('softmax', { blur: 2 }), /blur must be a number in \[0, 1\)/],
+      [() => new CrossEntropyHead('mean', null as never), /options must be an object/],
+    ];
+    for (const [build, message] of cases) assert.throws(build, message);
+  });
+
+  test('bfloat16 scores, float32 loss', () => {
+    // 40 rows of the same bf16-exact logits: the summed loss needs more than bf16's 8 bits
+    using scores = tensor(Array.from({ length: 40 }, () => [0.5, -1.25, 2])).to('bfloat16');
+    using labels = labelsOf(Array.from({ length: 40 }, (_, i) => i % 3));
+    const { loss } = crossEntropyReference(
+      Array.from({ length: 40 }, () => [0.5, -1.25, 2]),
+      Array.from({ length: 40 }, (_, i) => i % 3),
+      { reduction: 'sum' },
+    );
+    const expected = loss.reduce((total, value) => total + value, 0);
+    const head = new CrossEntropyHead('sum');
+    assertAllClose([head.lossSum(scores, labels)], [expected], { atol: 1e-4, rtol: 1e-6 }, 'sum');
+  });
+
   test('label smoothing skips ignored rows', () => {
     // without the mask the ignored row would add ε / K Σ_k −log p_k to the loss
     using labels = labelsOf([1, -100]);
