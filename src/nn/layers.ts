@@ -46,6 +46,7 @@ export class Conv2d extends Module {
       );
     }
     requireGenerator('Conv2d', generator);
+    requireOptionalBoolean('Conv2d bias', options.bias);
     const shape = [outChannels, inChannels, kernelSize, kernelSize];
     this.weight = this.registerParameter('weight', defaultWeight(shape, options.generator));
     const fanIn = inChannels * kernelSize * kernelSize;
@@ -89,6 +90,7 @@ export class Linear extends Module {
     super();
     requireOptions('Linear', options, '{ inFeatures: 512, outFeatures: 10 }');
     requireGenerator('Linear', options.generator);
+    requireOptionalBoolean('Linear bias', options.bias);
     const { inFeatures, outFeatures } = options;
     requirePositiveInteger('Linear inFeatures', inFeatures);
     requirePositiveInteger('Linear outFeatures', outFeatures);
@@ -128,6 +130,7 @@ export class Dropout extends Module {
 export class ReLU extends Module {
   constructor(readonly inplace = false) {
     super();
+    requireOptionalBoolean('ReLU inplace', inplace);
   }
 
   forward(input: Tensor): Tensor {
@@ -225,6 +228,12 @@ function requireOptions(layer: string, options: unknown, example: string): void 
 function requireGenerator(layer: string, generator: unknown): void {
   if (generator !== undefined && !(generator instanceof Generator)) {
     throw new TypeError(`${layer} generator must be a Generator, got ${typeName(generator)}`);
+  }
+}
+
+function requireOptionalBoolean(name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw new TypeError(`${name} must be true or false, got ${JSON.stringify(value)}`);
   }
 }
 

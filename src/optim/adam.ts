@@ -36,12 +36,23 @@ export class Adam extends Optimizer {
   constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
     super(params, options.lr ?? 1e-3);
     const [beta1, beta2] = options.betas ?? [0.9, 0.999];
-    if (!(beta1 >= 0 && beta1 < 1)) throw new RangeError(`Adam beta1 must be in [0, 1)`);
-    if (!(beta2 >= 0 && beta2 < 1)) throw new RangeError(`Adam beta2 must be in [0, 1)`);
+    if (!(beta1 >= 0 && beta1 < 1)) {
+      throw new RangeError(`Adam beta1 must be in [0, 1), got ${String(beta1)}`);
+    }
+    if (!(beta2 >= 0 && beta2 < 1)) {
+      throw new RangeError(`Adam beta2 must be in [0, 1), got ${String(beta2)}`);
+    }
+    const { eps = 1e-8, weightDecay = 0 } = options;
+    if (typeof eps !== 'number' || !(eps > 0 && eps < Infinity)) {
+      throw new RangeError(`Adam eps must be a positive number, got ${String(eps)}`);
+    }
+    if (typeof weightDecay !== 'number' || !(weightDecay >= 0 && weightDecay < Infinity)) {
+      throw new RangeError(`Adam weightDecay must be 0 or more, got ${String(weightDecay)}`);
+    }
     this.beta1 = beta1;
     this.beta2 = beta2;
-    this.eps = options.eps ?? 1e-8;
-    this.weightDecay = options.weightDecay ?? 0;
+    this.eps = eps;
+    this.weightDecay = weightDecay;
     this.#steps = this.params.map(() => 0);
   }
 

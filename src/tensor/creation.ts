@@ -1,7 +1,7 @@
-import type { DtypeName, StorageArray } from '../native/addon.js';
+import type { DtypeName, NativeGenerator, StorageArray } from '../native/addon.js';
 import { native } from '../native/load.js';
 import type { Dtype } from './dtype.js';
-import type { Generator } from './random.js';
+import { Generator } from './random.js';
 import { Tensor } from './tensor.js';
 
 /** Options shared by the functions that create tensors. */
@@ -156,7 +156,13 @@ export function uniform(
   high: number,
   options: RandomOptions = {},
 ): Tensor {
-  const result = native.uniform(shape, low, high, options.dtype, options.generator?.handle);
+  const result = native.uniform(
+    shape,
+    low,
+    high,
+    options.dtype,
+    generatorHandle('uniform', options.generator),
+  );
   return finish(new Tensor(result), options);
 }
 
@@ -171,7 +177,13 @@ export function randn(
   options: RandomOptions & { mean?: number; std?: number } = {},
 ): Tensor {
   const { mean = 0, std = 1 } = options;
-  const result = native.normal(shape, mean, std, options.dtype, options.generator?.handle);
+  const result = native.normal(
+    shape,
+    mean,
+    std,
+    options.dtype,
+    generatorHandle('randn', options.generator),
+  );
   return finish(new Tensor(result), options);
 }
 
@@ -182,17 +194,29 @@ export function randint(
   shape: readonly number[],
   options: { generator?: Generator } = {},
 ): Tensor {
-  return new Tensor(native.randint(low, high, shape, options.generator?.handle));
+  return new Tensor(
+    native.randint(low, high, shape, generatorHandle('randint', options.generator)),
+  );
 }
 
 /** A random permutation of 0 .. n - 1, as int64 (the same as torch.randperm for one seed). */
 export function randperm(n: number, options: { generator?: Generator } = {}): Tensor {
-  return new Tensor(native.randperm(n, options.generator?.handle));
+  return new Tensor(native.randperm(n, generatorHandle('randperm', options.generator)));
 }
 
 /** 0 or 1 for each element, 1 with the probability that element gives. */
 export function bernoulli(probabilities: Tensor, options: { generator?: Generator } = {}) {
-  return new Tensor(native.bernoulli(probabilities.handle, options.generator?.handle));
+  return new Tensor(
+    native.bernoulli(probabilities.handle, generatorHandle('bernoulli', options.generator)),
+  );
+}
+
+// The native handle of an optional generator argument; anything else is a TypeError.
+function generatorHandle(op: string, generator: unknown): NativeGenerator | undefined {
+  if (generator === undefined) return undefined;
+  if (generator instanceof Generator) return generator.handle;
+  const got = generator === null ? 'null' : typeof generator;
+  throw new TypeError(`${op}: option 'generator' must be a Generator, got ${got}`);
 }
 
 // Handles of a list of tensors; a non-tensor element is a TypeError that names it.

@@ -10,6 +10,7 @@ import {
   Generator,
   nn,
   rand,
+  randn,
   type Tensor,
   tensor,
   tidy,
@@ -359,6 +360,13 @@ describe('invalid JS arguments', () => {
         /Conv2d inChannels must be a positive integer, got "1"/,
       ],
       [() => new nn.Sequential(new nn.ReLU() as never), 'TypeError', /an array of modules/],
+      [
+        () => new nn.Conv2d({ inChannels: 1, outChannels: 2, kernelSize: 3, bias: 0 as never }),
+        'TypeError',
+        /Conv2d bias must be true or false, got 0/,
+      ],
+      [() => new nn.ReLU('yes' as never), 'TypeError', /ReLU inplace must be true or false/],
+      [() => randn([2], { generator: 5 as never }), 'TypeError', /randn: option 'generator'/],
       [() => new nn.Sequential([null as never]), 'TypeError', /layer 0 must be a Module, got null/],
       [() => new CrossEntropyHead('avg' as 'mean'), 'RangeError', /reduction "avg"; expected none/],
     ];

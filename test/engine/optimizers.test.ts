@@ -389,6 +389,18 @@ describe('invalid optimizer settings', () => {
     });
   });
 
+  test('Adam eps, weight decay, betas', () => {
+    using param = parameter([1, 2]);
+    const cases: [optim.AdamOptions, string][] = [
+      [{ eps: -1 }, 'Adam eps must be a positive number, got -1'],
+      [{ weightDecay: -1 }, 'Adam weightDecay must be 0 or more, got -1'],
+      [{ betas: [1.5, 0.999] }, 'Adam beta1 must be in [0, 1), got 1.5'],
+    ];
+    for (const [options, message] of cases) {
+      assert.throws(() => new optim.Adam([param], options), { name: 'RangeError', message });
+    }
+  });
+
   test('SGD negative momentum', () => {
     using param = parameter([1, 2]);
     assert.throws(() => new optim.SGD([param], { lr: 0.1, momentum: -1 }), {
