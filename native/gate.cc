@@ -37,14 +37,6 @@ std::string Describe(Napi::Value value) {
   return "an object";
 }
 
-std::string ShapeText(const at::Tensor& tensor) {
-  std::ostringstream text;
-  text << "[";
-  for (int64_t d = 0; d < tensor.dim(); ++d) text << (d ? ", " : "") << tensor.size(d);
-  text << "] " << DtypeName(tensor.scalar_type());
-  return text.str();
-}
-
 // Shapes of the live tensor arguments of a call, arrays of tensors included.
 Napi::Array ArgumentShapes(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -78,6 +70,14 @@ Napi::Array ArgumentShapes(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
+
+std::string ShapeText(const at::Tensor& tensor) {
+  std::ostringstream text;
+  text << "[";
+  for (int64_t d = 0; d < tensor.dim(); ++d) text << (d ? ", " : "") << tensor.size(d);
+  text << "] " << DtypeName(tensor.scalar_type());
+  return text.str();
+}
 
 const char* DtypeName(at::ScalarType type) {
   for (const auto& entry : kDtypes) {

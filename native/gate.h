@@ -59,6 +59,9 @@ class Args {
 
 // Canonical dtype names shared with the TypeScript side.
 const char* DtypeName(at::ScalarType type);
+
+// Returns a tensor's shape and dtype as text, such as "[2, 3] float32".
+std::string ShapeText(const at::Tensor& tensor);
 c10::optional<at::ScalarType> DtypeFromName(const std::string& name);
 
 Napi::Value ToJs(Napi::Env env, const at::Tensor& tensor);

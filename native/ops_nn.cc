@@ -35,17 +35,12 @@ std::vector<int64_t> Pair(const Args& args, size_t i, const char* name) {
 // More output elements than any machine could hold (2^48 floats are 1 PiB).
 constexpr double kMaxOutputElements = 281474976710656.0;
 
-// Rejects the convolutions for which libtorch's own message names its internals instead
-// of what to change, or which it cuts to 32 bits: an empty kernel, mixed or integer
-// dtypes, invalid groups and overlarge strides, dilations or padding.
-void CheckConv2d(const Args& args, const at::Tensor& input, const at::Tensor& weight,
-                 const std::vector<int64_t>& stride, const std::vector<int64_t>& padding,
-                 const std::vector<int64_t>& dilation, int64_t groups) {
+// Rejects the dtypes and kernels for which libtorch's message names its internals
+// instead of what to change: integer or mixed dtypes and an empty kernel.
+void CheckConv2dTypes(const Args& args, const at::Tensor& input, const at::Tensor& weight) {
   if (weight.dim() == 4 && (weight.size(2) < 1 || weight.size(3) < 1)) {
-    args.rangeError("weight has an empty kernel, shape [" + std::to_string(weight.size(0)) +
-                    ", " + std::to_string(weight.size(1)) + ", " +
-                    std::to_string(weight.size(2)) + ", " + std::to_string(weight.size(3)) +
-                    "]; its height and width must be at least 1");
+    args.rangeError("weight has an empty kernel, shape " + ShapeText(weight) +
+                    "; its height and width must be at least 1");
   }
   if (!at::isFloatingType(input.scalar_type())) {
     args.rangeError(std::string("input is ") + DtypeName(input.scalar_type()) +
@@ -56,6 +51,13 @@ void CheckConv2d(const Args& args, const at::Tensor& input, const at::Tensor& we
                     " but weight is " + DtypeName(weight.scalar_type()) +
                     "; convert one to the other's dtype, or run under autocast");
   }
+}
+
+// Rejects sizes that libtorch cuts to 32 bits or cannot allocate: invalid groups, strides
+// or dilations of 2^31 or more, padding that overflows and outputs too large for memory.
+void CheckConv2dSizes(const Args& args, const at::Tensor& input, const at::Tensor& weight,
+                      const std::vector<int64_t>& stride, const std::vector<int64_t>& padding,
+                      const std::vector<int64_t>& dilation, int64_t groups) {
   if (groups < 1 || (input.dim() >= 3 && groups > input.size(input.dim() - 3))) {
     args.rangeError("groups " + std::to_string(groups) +
                     " is invalid: it must be at least 1 and divide the input's channels");
@@ -76,19 +78,18 @@ void CheckConv2d(const Args& args, const at::Tensor& input, const at::Tensor& we
                       "columns");
     }
   }
-  if (input.dim() == 4 && weight.dim() == 4) {
-    double elements = static_cast<double>(input.size(0)) * static_cast<double>(weight.size(0));
-    for (size_t d = 0; d < 2; ++d) {
-      double padded = static_cast<double>(input.size(2 + d)) + 2.0 * padding[d];
-      elements *= std::max(1.0, (padded - dilation[d] * (weight.size(2 + d) - 1.0) - 1) /
-                                    stride[d] + 1);
-    }
-    if (elements > kMaxOutputElements) {
-      char count[32];
-      std::snprintf(count, sizeof count, "%.2g", elements);
-      args.rangeError(std::string("the output would have about ") + count +
-                      " elements, too many to allocate; reduce the padding or the batch");
-    }
+  if (input.dim() != 4 || weight.dim() != 4) return;
+  double elements = static_cast<double>(input.size(0)) * static_cast<double>(weight.size(0));
+  for (size_t d = 0; d < 2; ++d) {
+    double padded = static_cast<double>(input.size(2 + d)) + 2.0 * padding[d];
+    double span = dilation[d] * (weight.size(2 + d) - 1.0) + 1;
+    elements *= std::max(1.0, (padded - span) / stride[d] + 1);
+  }
+  if (elements > kMaxOutputElements) {
+    char count[32];
+    std::snprintf(count, sizeof count, "%.2g", elements);
+    args.rangeError(std::string("the output would have about ") + count +
+                    " elements, too many to allocate; reduce the padding or the batch");
   }
 }
 
@@ -111,7 +112,8 @@ at::Tensor Conv2d(const Args& args) {
     args.rangeError("unknown activation '" + activation + "'; expected none or relu");
   }
   bool relu = activation == "relu";
-  CheckConv2d(args, input, weight, stride, padding, dilation, groups);
+  CheckConv2dTypes(args, input, weight);
+  CheckConv2dSizes(args, input, weight, stride, padding, dilation, groups);
   if (algorithm == "auto") {
     auto singleChannel =
         SingleChannelConv2d(input, weight, bias, stride, padding, dilation, groups, relu);

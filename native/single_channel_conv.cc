@@ -144,13 +144,13 @@ at::Tensor Forward(const at::Tensor& input, const at::Tensor& weight,
   return output;
 }
 
-// The output gradient of a convolution, with the layout of the tensor it came from.
-struct Gradient {
+// The data of a [batch, filters, height, width] float32 tensor and its strides.
+struct StridedData {
   const float* values;
   Layout layout;
 };
 
-// Whether an image of this layout is one channels-last block: filters, then columns, then
+// Returns whether an image of this layout is one channels-last block: filters, then columns, then
 // rows, with no gaps.
 bool IsChannelsLastImage(const Layout& layout, const Shape& s) {
   return layout.filter == 1 && layout.column == s.filters &&
@@ -158,9 +158,9 @@ bool IsChannelsLastImage(const Layout& layout, const Shape& s) {
 }
 
 // Returns the gradient of image n as channels-last rows, copied into `tile` when it is NCHW
-// or when a ReLU follows. With ReLU it zeroes the pixels where the output `relu` is at most
-// zero, as at::threshold_backward does. Sets the row and column strides of the result.
-const float* ImageGradient(const Gradient& grad, const Gradient& relu, const Shape& s,
+// or when a ReLU follows. With ReLU it zeroes the pixels where `output` (after ReLU) is at
+// most zero, as at::threshold_backward does. Sets the row and column strides of the result.
+const float* ImageGradient(const StridedData& grad, const StridedData& output, const Shape& s,
                            int64_t n, std::vector<float>& tile, int64_t* row, int64_t* column) {
   const Layout& in = grad.layout;
   const float* g = grad.values + n * in.image;
@@ -168,8 +168,8 @@ const float* ImageGradient(const Gradient& grad, const Gradient& relu, const Sha
     *row = in.row, *column = in.column;
     return g;
   }
-  const Layout& out = relu.layout;
-  const float* y = s.relu ? relu.values + n * out.image : nullptr;
+  const Layout& out = output.layout;
+  const float* y = s.relu ? output.values + n * out.image : nullptr;
   *row = s.outWidth * s.filters, *column = s.filters;
   float* to = tile.data();
   if (y != nullptr && IsChannelsLastImage(in, s) && IsChannelsLastImage(out, s)) {
@@ -199,7 +199,7 @@ const float* ImageGradient(const Gradient& grad, const Gradient& relu, const Sha
 // the image's pixels stay in registers. They are summed in float32 per image and added in
 // double, so that rounding does not grow with the batch.
 template <int kVecs>
-void GradientImages(const float* input, const Gradient& grad, const Gradient& relu,
+void GradientImages(const float* input, const StridedData& grad, const StridedData& output,
                     const Shape& s, int64_t begin, int64_t end, double* weightSum,
                     double* biasSum) {
   const int64_t filters = kVecs > 0 ? 16 * kVecs : s.filters;
@@ -208,7 +208,7 @@ void GradientImages(const float* input, const Gradient& grad, const Gradient& re
   for (int64_t n = begin; n < end; ++n) {
     const float* image = input + n * s.height * s.width;
     int64_t row, column;
-    const float* g = ImageGradient(grad, relu, s, n, tile, &row, &column);
+    const float* g = ImageGradient(grad, output, s, n, tile, &row, &column);
     // Tap -1 sums the bias gradient, and taps 0 to kernelH * kernelW - 1 the weight gradient.
     for (int64_t tap = -1; tap < s.kernelH * s.kernelW; ++tap) {
       const int64_t kh = tap < 0 ? 0 : tap / s.kernelW, kw = tap < 0 ? 0 : tap % s.kernelW;
@@ -239,8 +239,8 @@ void GradientImages(const float* input, const Gradient& grad, const Gradient& re
   }
 }
 
-// The weight gradient (shaped and strided like weight) and the bias gradient. `output` is
-// the convolution's output after ReLU, needed only when s.relu.
+// Returns the weight gradient (shaped and strided like weight) and the bias gradient.
+// `output` is the convolution's output after ReLU, needed only when s.relu.
 std::pair<at::Tensor, at::Tensor> Gradients(const at::Tensor& input, const at::Tensor& weight,
                                             const at::Tensor& gradOutput,
                                             const at::Tensor& output, const Shape& s) {
@@ -252,8 +252,9 @@ std::pair<at::Tensor, at::Tensor> Gradients(const at::Tensor& input, const at::T
   // One row of sums per thread, added up at the end.
   std::vector<double> sums(static_cast<size_t>(at::get_num_threads() * width), 0.0);
   const float* x = source.data_ptr<float>();
-  Gradient g{grad.data_ptr<float>(), LayoutOf(grad)};
-  Gradient y{s.relu ? output.data_ptr<float>() : nullptr, s.relu ? LayoutOf(output) : Layout{}};
+  StridedData g{grad.data_ptr<float>(), LayoutOf(grad)};
+  StridedData y{s.relu ? output.data_ptr<float>() : nullptr,
+                s.relu ? LayoutOf(output) : Layout{}};
   at::parallel_for(0, s.batch, 1, [&](int64_t begin, int64_t end) {
     double* row = sums.data() + at::get_thread_num() * width;
     double* biasRow = row + taps * s.filters;
@@ -292,7 +293,8 @@ at::Tensor ForwardAndSave(AutogradContext* context, const at::Tensor& input,
                           const std::vector<int64_t>& geometry, bool channelsLast) {
   Shape s = ShapeOfGeometry(input, weight, geometry);
   at::Tensor output = Forward(input, weight, bias, s, channelsLast);
-  // The ReLU's backward needs the output; without ReLU, saving it would keep it alive.
+  // The ReLU's backward needs the output. Without ReLU, saving it would keep it alive for
+  // nothing.
   if (s.relu) {
     context->save_for_backward({input, weight, output});
   } else {

@@ -177,7 +177,7 @@ void AddScratchpad(const PrimitiveDesc& desc, std::unordered_map<int, memory>& a
   args.insert({DNNL_ARG_SCRATCHPAD, Wrap(scratchpad, keep)});
 }
 
-// The memory descriptor of 16-channel blocked data (nChw16c) with the dims of `tensor`.
+// Returns the memory descriptor of 16-channel blocked data (nChw16c) of `tensor`'s dims.
 memory::desc Blocked16(const at::Tensor& tensor) {
   return memory::desc({tensor.size(0), tensor.size(1), tensor.size(2), tensor.size(3)},
                       memory::data_type::f32, Tag::nChw16c);
@@ -228,31 +228,30 @@ at::Tensor RunForward(const ConvPlan& plan, const at::Tensor& input, const at::T
   at::Tensor scratchpad;
   AddScratchpad(desc, args, scratchpad);
   plan.forward.execute(stream, args);
-  bool fuseReLU = relu && dst.get_desc() == Blocked16(output);
-  if (!fuseReLU) Store(stream, dst, out);
-  stream.wait();
-  if (fuseReLU) {
+  if (relu && dst.get_desc() == Blocked16(output)) {
+    stream.wait();
     StoreReLU(dst, output);
-  } else if (relu) {
-    output.relu_();
+  } else {
+    Store(stream, dst, out);
+    stream.wait();
+    if (relu) output.relu_();
   }
   if (source != nullptr) *source = srcBuffer.defined() ? srcBuffer : input;
   return output;
 }
 
-// The gradient of a ReLU's input in the blocked layout `target`, from the gradient of its
-// output and the output itself, both channels-last: one pass instead of ReLU's backward
-// and a reorder. As at::threshold_backward, it passes the gradient where the output is
-// NaN. Returns null when `target` is not 16-channel blocked (nChw16c).
+// Returns the gradient of a ReLU's input in the blocked layout `target`, computed in one
+// pass from the channels-last gradient and output of the ReLU. Like at::threshold_backward,
+// it passes the gradient where the output is NaN. Returns null unless `target` is nChw16c.
 std::optional<memory> MaskToBlocked(const at::Tensor& grad, const at::Tensor& output,
                                     const memory::desc& target, at::Tensor& keep) {
   if (target != Blocked16(grad)) return std::nullopt;
   keep = Buffer(target);
   const float* g = grad.data_ptr<float>();
   const float* y = output.data_ptr<float>();
-  float* x = reinterpret_cast<float*>(keep.data_ptr());
+  float* blocked = reinterpret_cast<float*>(keep.data_ptr());
   ForEachBlock(grad, [=](int64_t b, int64_t c) {
-    for (int i = 0; i < 16; ++i) x[b + i] = y[c + i] <= 0 ? 0.0f : g[c + i];
+    for (int i = 0; i < 16; ++i) blocked[b + i] = y[c + i] <= 0 ? 0.0f : g[c + i];
   });
   return Wrap(target, keep);
 }
@@ -346,7 +345,7 @@ torch::autograd::variable_list Backward(torch::autograd::AutogradContext* contex
   auto saved = context->get_saved_variables();
   const at::Tensor& source = saved[0];
   const at::Tensor& weight = saved[1];
-  bool relu = saved.size() > 2;
+  bool relu = saved.size() > 2;  // ForwardAndSave keeps the output only for ReLU
   std::vector<int64_t> padding = context->saved_data["padding"].toIntVector();
   std::vector<int64_t> sizes = context->saved_data["inputSizes"].toIntVector();
   ConvKey key{sizes[0], sizes[1], weight.size(0), sizes[2], sizes[3],
@@ -444,8 +443,8 @@ at::Tensor Conv2dAuto(const at::Tensor& input, const at::Tensor& weight,
       } else {
         output = RunForward(*plan, ChannelsLast(input), ChannelsLast(weight), bias, relu);
       }
-      // The output is channels-last; libtorch returns NCHW unless an argument is
-      // channels-last, and so does this.
+      // The output is channels-last. libtorch returns NCHW unless an argument is
+      // channels-last, so this does the same.
       bool channelsLast = input.suggest_memory_format() == at::MemoryFormat::ChannelsLast ||
                           weight.suggest_memory_format() == at::MemoryFormat::ChannelsLast;
       return channelsLast ? output : output.contiguous();

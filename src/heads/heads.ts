@@ -10,6 +10,7 @@ import { noGrad } from '../tensor/autograd.js';
 import { ones } from '../tensor/creation.js';
 import { tidy } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
+import { typeName } from '../util/type-name.js';
 import { crossEntropyHeadNames } from './names.js';
 import { getSoftFunction, softFunctionNames, type SoftFunction } from './soft.js';
 import { checkTargetOptions, labelTargets, mapToRange, type TargetOptions } from './targets.js';
@@ -284,7 +285,7 @@ export class IsbeHead implements Head {
     if (typeof soft !== 'string' && typeof soft?.apply !== 'function') {
       throw new TypeError(
         `IsbeHead takes a soft function name (${softFunctionNames().join(', ')}) or a ` +
-          `SoftFunction, got ${soft === null ? 'null' : typeof soft}`,
+          `SoftFunction, got ${typeName(soft)}`,
       );
     }
     this.soft = typeof soft === 'string' ? getSoftFunction(soft) : soft;

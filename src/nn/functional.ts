@@ -3,6 +3,7 @@ import type { NativeTensor, Reduction } from '../native/addon.js';
 import { native } from '../native/load.js';
 import type { Generator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
+import { typeName } from '../util/type-name.js';
 
 export type { Reduction };
 
@@ -15,8 +16,7 @@ function pair(value: Pair): readonly number[] {
 // The native handle of a tensor argument; anything else is a TypeError that names it.
 function handleOf(op: string, name: string, value: unknown): NativeTensor {
   if (value instanceof Tensor) return value.handle;
-  const got = value === null ? 'null' : typeof value;
-  throw new TypeError(`${op}: argument '${name}' must be a Tensor, got ${got}`);
+  throw new TypeError(`${op}: argument '${name}' must be a Tensor, got ${typeName(value)}`);
 }
 
 function optionalHandle(op: string, name: string, value: unknown): NativeTensor | undefined {

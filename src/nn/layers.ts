@@ -2,6 +2,7 @@
 import { native } from '../native/load.js';
 import { Generator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
+import { typeName } from '../util/type-name.js';
 import { type ConvAlgorithm, conv2d, dropout, linear, maxPool2d } from './functional.js';
 import { defaultBias, defaultWeight } from './init.js';
 import { Module } from './module.js';
@@ -235,8 +236,4 @@ function requireOptionalBoolean(name: string, value: unknown): void {
   if (value !== undefined && typeof value !== 'boolean') {
     throw new TypeError(`${name} must be true or false, got ${JSON.stringify(value)}`);
   }
-}
-
-function typeName(value: unknown): string {
-  return value === null ? 'null' : typeof value;
 }

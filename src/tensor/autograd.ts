@@ -59,7 +59,10 @@ export function isGradEnabled(): boolean {
  */
 export function autocast<R>(fn: () => R, dtype: Dtype = 'bfloat16'): R {
   if (dtype !== 'bfloat16') {
-    throw new RangeError(`autocast: CPU autocast supports only bfloat16, got ${String(dtype)}`);
+    throw new RangeError(
+      `autocast: CPU autocast supports only bfloat16, got ${String(dtype)}; ` +
+        "omit the dtype or pass 'bfloat16'",
+    );
   }
   const previous = native.setAutocast(true, dtype);
   try {

@@ -1,5 +1,6 @@
 import type { DtypeName, NativeGenerator, StorageArray } from '../native/addon.js';
 import { native } from '../native/load.js';
+import { typeName } from '../util/type-name.js';
 import type { Dtype } from './dtype.js';
 import { Generator } from './random.js';
 import { Tensor } from './tensor.js';
@@ -215,7 +216,7 @@ export function bernoulli(probabilities: Tensor, options: { generator?: Generato
 function generatorHandle(op: string, generator: unknown): NativeGenerator | undefined {
   if (generator === undefined) return undefined;
   if (generator instanceof Generator) return generator.handle;
-  const got = generator === null ? 'null' : typeof generator;
+  const got = typeName(generator);
   throw new TypeError(`${op}: option 'generator' must be a Generator, got ${got}`);
 }
 
@@ -224,7 +225,7 @@ function handlesOf(op: string, tensors: readonly Tensor[]) {
   if (!Array.isArray(tensors)) throw new TypeError(`${op}: expected an array of Tensors`);
   return tensors.map((item: unknown, index) => {
     if (item instanceof Tensor) return item.handle;
-    const got = item === null ? 'null' : typeof item;
+    const got = typeName(item);
     throw new TypeError(`${op}: element ${index} of 'tensors' must be a Tensor, got ${got}`);
   });
 }
