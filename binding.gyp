@@ -6,6 +6,7 @@
         "native/addon.cc",
         "native/allocator.cc",
         "native/flatten.cc",
+        "native/full_kernel_conv.cc",
         "native/gate.cc",
         "native/handle.cc",
         "native/ops_math.cc",

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <limits>
 
+#include "full_kernel_conv.h"
 #include "gate.h"
 #include "single_channel_conv.h"
 #include "winograd.h"
@@ -93,14 +94,56 @@ void CheckConv2dSizes(const Args& args, const at::Tensor& input, const at::Tenso
   }
 }
 
-// conv2d(input, weight, bias?, stride, padding, dilation, groups, algorithm?, activation?);
-// input [N, C, H, W]. algorithm "auto" computes one-channel inputs directly
-// (single_channel_conv.h) and lets eligible convolutions use Winograd (winograd.h).
-// "direct" is libtorch's convolution, used when algorithm is omitted. The TypeScript
-// conv2d passes "auto" by default. activation "relu" applies ReLU to the output, inside
-// the convolution's own kernels where they allow it; "none" is the default.
+// The [batch, channels, height, width] sizes of a convolution's output.
+std::vector<int64_t> OutputSizes(const std::vector<int64_t>& input, const at::Tensor& weight,
+                                 const std::vector<int64_t>& stride,
+                                 const std::vector<int64_t>& padding,
+                                 const std::vector<int64_t>& dilation) {
+  std::vector<int64_t> sizes{input[0], weight.size(0), 0, 0};
+  for (size_t d = 0; d < 2; ++d) {
+    int64_t span = dilation[d] * (weight.size(2 + d) - 1) + 1;
+    sizes[2 + d] = (input[2 + d] + 2 * padding[d] - span) / stride[d] + 1;
+  }
+  return sizes;
+}
+
+// Whether the convolution should write its output in 16-channel blocks for the next one,
+// given in arguments 10 to 12 (weight, bias?, padding): only when that one will run
+// through Winograd, which reads such blocks without converting them.
+bool NextTakesBlocked(const Args& args, const at::Tensor& input, const at::Tensor& weight,
+                      const c10::optional<at::Tensor>& bias, const std::vector<int64_t>& output) {
+  if (!args.has(10)) return false;
+  const at::Tensor& nextWeight = args.tensor(10, "nextWeight");
+  c10::optional<at::Tensor> nextBias = args.optionalTensor(11, "nextBias");
+  std::vector<int64_t> nextPadding = Pair(args, 12, "nextPadding");
+  bool training = at::GradMode::is_enabled() &&
+                  (input.requires_grad() || weight.requires_grad() ||
+                   (bias && bias->requires_grad()));
+  return output[1] % 16 == 0 && output[2] > 0 && output[3] > 0 &&
+         WinogradTakes(output, input, nextWeight, nextBias, nextPadding, training);
+}
+
+// Checks the input of a convolution whose argument 9 is set: it comes from the convolution
+// before it in 16-channel blocks [batch, channels / 16, height, width, 16].
+void CheckBlockedInput(const Args& args, const at::Tensor& input) {
+  if (input.dim() != 5 || input.size(4) != 16 || input.scalar_type() != at::kFloat) {
+    args.rangeError("a blocked input must be a float32 tensor [N, C / 16, H, W, 16], got " +
+                    ShapeText(input));
+  }
+}
+
+// conv2d(input, weight, bias?, stride, padding, dilation, groups, algorithm?, activation?,
+// inputBlocked?, nextWeight?, nextBias?, nextPadding?); input [N, C, H, W]. algorithm
+// "auto" computes one-channel inputs directly (single_channel_conv.h), kernels as large
+// as the input as a matrix product (full_kernel_conv.h), and lets eligible convolutions
+// use Winograd (winograd.h). "direct" is libtorch's convolution, used when algorithm is
+// omitted. The TypeScript conv2d passes "auto" by default. activation "relu" applies ReLU
+// to the output, inside the convolution's own kernels where they allow it; "none" is the
+// default. Two convolutions in a row pass activations in 16-channel blocks: the first
+// receives the second's weight, bias and padding and may return a blocked output, and the
+// second receives that output with inputBlocked set.
 at::Tensor Conv2d(const Args& args) {
-  const at::Tensor& input = args.tensor(0, "input");
+  at::Tensor input = args.tensor(0, "input");
   const at::Tensor& weight = args.tensor(1, "weight");
   c10::optional<at::Tensor> bias = args.optionalTensor(2, "bias");
   std::vector<int64_t> stride = Pair(args, 3, "stride"), padding = Pair(args, 4, "padding");
@@ -111,16 +154,32 @@ at::Tensor Conv2d(const Args& args) {
   if (activation != "none" && activation != "relu") {
     args.rangeError("unknown activation '" + activation + "'; expected none or relu");
   }
-  bool relu = activation == "relu";
-  CheckConv2dTypes(args, input, weight);
-  CheckConv2dSizes(args, input, weight, stride, padding, dilation, groups);
-  if (algorithm == "auto") {
-    auto singleChannel =
-        SingleChannelConv2d(input, weight, bias, stride, padding, dilation, groups, relu);
-    if (singleChannel) return *singleChannel;
-    return Conv2dAuto(input, weight, bias, stride, padding, dilation, groups, relu);
+  if (algorithm != "auto" && algorithm != "direct") {
+    args.rangeError("unknown algorithm '" + algorithm + "'; expected auto or direct");
   }
-  if (algorithm != "direct") args.rangeError("unknown algorithm '" + algorithm + "'; expected auto or direct");
+  bool relu = activation == "relu";
+  bool inputBlocked = args.has(9) && args.boolean(9, "inputBlocked");
+  if (inputBlocked) CheckBlockedInput(args, input);
+  if (inputBlocked && algorithm != "auto") input = FromBlocked16(input), inputBlocked = false;
+  std::vector<int64_t> sizes = inputBlocked ? std::vector<int64_t>{input.size(0),
+                                                                   input.size(1) * 16,
+                                                                   input.size(2), input.size(3)}
+                                            : input.sizes().vec();
+  const at::Tensor logical = inputBlocked ? at::empty(sizes, input.options().device(at::kMeta))
+                                          : input;
+  CheckConv2dTypes(args, logical, weight);
+  CheckConv2dSizes(args, logical, weight, stride, padding, dilation, groups);
+  if (algorithm == "auto") {
+    bool blockedOut = sizes.size() == 4 && weight.dim() == 4 && sizes[1] == weight.size(1) &&
+                      NextTakesBlocked(args, input, weight, bias,
+                                       OutputSizes(sizes, weight, stride, padding, dilation));
+    auto singleChannel = SingleChannelConv2d(input, weight, bias, stride, padding, dilation,
+                                             groups, relu, blockedOut);
+    if (singleChannel) return *singleChannel;
+    auto fullKernel = FullKernelConv2d(input, weight, bias, padding, dilation, groups, relu);
+    if (fullKernel) return *fullKernel;
+    return Conv2dAuto(input, weight, bias, stride, padding, dilation, groups, relu, blockedOut);
+  }
   at::Tensor output = at::conv2d(input, weight, bias, stride, padding, dilation, groups);
   return relu ? output.relu_() : output;
 }

@@ -9,6 +9,8 @@
 // each output has only a few products, so bf16 saves little.
 #include "single_channel_conv.h"
 
+#include "spans.h"
+
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
 
@@ -46,13 +48,20 @@ std::vector<float> TapMajor(const at::Tensor& weight, const Shape& s) {
 }
 
 // Strides of a [batch, filters, height, width] tensor: element [n][f][oh][ow] is at
-// n * image + f * filter + oh * row + ow * column.
+// n * image + (f / 16) * block + (f % 16) * filter + oh * row + ow * column. A strided
+// tensor has block = 16 * filter; the 16-channel blocked layout [batch, filters / 16,
+// height, width, 16] has filter 1 and block height * width * 16.
 struct Layout {
-  int64_t image, filter, row, column;
+  int64_t image, filter, row, column, block;
 };
 
+inline int64_t FilterOffset(const Layout& layout, int64_t f) {
+  return (f >> 4) * layout.block + (f & 15) * layout.filter;
+}
+
 Layout LayoutOf(const at::Tensor& t) {
-  return {t.stride(0), t.stride(1), t.stride(2), t.stride(3)};
+  if (t.dim() == 5) return {t.stride(0), 1, t.stride(2), t.stride(3), t.stride(1)};
+  return {t.stride(0), t.stride(1), t.stride(2), t.stride(3), 16 * t.stride(1)};
 }
 
 // Kernel rows [first, last) of output row (or column) o that fall inside an input of
@@ -65,14 +74,6 @@ inline TapRange TapsInside(int64_t o, int64_t stride, int64_t pad, int64_t kerne
   int64_t origin = o * stride - pad;
   return {std::max<int64_t>(0, -origin), std::min(kernel, size - origin), origin};
 }
-
-// Sixteen floats: one AVX-512 register, or two or four narrower ones. The unaligned
-// variant loads and stores at any float address.
-typedef float Vec __attribute__((vector_size(64)));
-typedef float UnalignedVec __attribute__((vector_size(64), aligned(4), may_alias));
-
-inline Vec Load(const float* p) { return *reinterpret_cast<const UnalignedVec*>(p); }
-inline void Store(float* p, Vec v) { *reinterpret_cast<UnalignedVec*>(p) = v; }
 
 // Output pixels of images [begin, end) for 16 * kVecs filters, or any count when kVecs is
 // 0 (scalar loops). Each pixel's sums stay in registers.
@@ -111,34 +112,42 @@ void ForwardImages(const float* input, const float* taps, const float* bias, flo
         }
         float* o = output + n * out.image + oh * out.row + ow * out.column;
         if (s.relu) {
-          for (int64_t f = 0; f < filters; ++f) o[f * out.filter] = std::max(sum[f], 0.0f);
+          for (int64_t f = 0; f < filters; ++f) o[FilterOffset(out, f)] = std::max(sum[f], 0.0f);
         } else {
-          for (int64_t f = 0; f < filters; ++f) o[f * out.filter] = sum[f];
+          for (int64_t f = 0; f < filters; ++f) o[FilterOffset(out, f)] = sum[f];
         }
       }
     }
   }
 }
 
+// A new output tensor in `layout`.
+at::Tensor EmptyOutput(const at::Tensor& input, const Shape& s, OutputLayout layout) {
+  if (layout == OutputLayout::kBlocked16) {
+    return at::empty({s.batch, s.filters / 16, s.outHeight, s.outWidth, 16}, input.options());
+  }
+  return at::empty({s.batch, s.filters, s.outHeight, s.outWidth},
+                   input.options().memory_format(layout == OutputLayout::kChannelsLast
+                                                     ? at::MemoryFormat::ChannelsLast
+                                                     : at::MemoryFormat::Contiguous));
+}
+
 at::Tensor Forward(const at::Tensor& input, const at::Tensor& weight,
-                   const c10::optional<at::Tensor>& bias, const Shape& s, bool channelsLast) {
+                   const c10::optional<at::Tensor>& bias, const Shape& s, OutputLayout layout) {
   at::Tensor source = input.contiguous();
   std::vector<float> taps = TapMajor(weight, s);
   at::Tensor biasValues = bias ? bias->contiguous() : at::Tensor();
-  at::Tensor output = at::empty(
-      {s.batch, s.filters, s.outHeight, s.outWidth},
-      input.options().memory_format(channelsLast ? at::MemoryFormat::ChannelsLast
-                                                 : at::MemoryFormat::Contiguous));
+  at::Tensor output = EmptyOutput(input, s, layout);
   const float* x = source.data_ptr<float>();
   const float* b = biasValues.defined() ? biasValues.data_ptr<float>() : nullptr;
   float* y = output.data_ptr<float>();
-  Layout layout = LayoutOf(output);
+  Layout strides = LayoutOf(output);
   at::parallel_for(0, s.batch, 1, [&](int64_t begin, int64_t end) {
     switch (s.filters) {
-      case 16: return ForwardImages<1>(x, taps.data(), b, y, s, layout, begin, end);
-      case 32: return ForwardImages<2>(x, taps.data(), b, y, s, layout, begin, end);
-      case 64: return ForwardImages<4>(x, taps.data(), b, y, s, layout, begin, end);
-      default: return ForwardImages<0>(x, taps.data(), b, y, s, layout, begin, end);
+      case 16: return ForwardImages<1>(x, taps.data(), b, y, s, strides, begin, end);
+      case 32: return ForwardImages<2>(x, taps.data(), b, y, s, strides, begin, end);
+      case 64: return ForwardImages<4>(x, taps.data(), b, y, s, strides, begin, end);
+      default: return ForwardImages<0>(x, taps.data(), b, y, s, strides, begin, end);
     }
   });
   return output;
@@ -154,7 +163,14 @@ struct StridedData {
 // rows, with no gaps.
 bool IsChannelsLastImage(const Layout& layout, const Shape& s) {
   return layout.filter == 1 && layout.column == s.filters &&
-         layout.row == s.outWidth * s.filters;
+         layout.row == s.outWidth * s.filters && (s.filters <= 16 || layout.block == 16);
+}
+
+// Returns whether an image of this layout is in 16-channel blocks, each a channels-last
+// block of 16 filters.
+bool IsBlockedImage(const Layout& layout, const Shape& s) {
+  return layout.filter == 1 && layout.column == 16 && layout.row == s.outWidth * 16 &&
+         layout.block == s.outHeight * s.outWidth * 16;
 }
 
 // Returns the gradient of image n as channels-last rows, copied into `tile` when it is NCHW
@@ -164,7 +180,7 @@ const float* ImageGradient(const StridedData& grad, const StridedData& output, c
                            int64_t n, std::vector<float>& tile, int64_t* row, int64_t* column) {
   const Layout& in = grad.layout;
   const float* g = grad.values + n * in.image;
-  if (in.filter == 1 && !s.relu) {
+  if (IsChannelsLastImage(in, s) && !s.relu) {
     *row = in.row, *column = in.column;
     return g;
   }
@@ -173,8 +189,22 @@ const float* ImageGradient(const StridedData& grad, const StridedData& output, c
   *row = s.outWidth * s.filters, *column = s.filters;
   float* to = tile.data();
   if (y != nullptr && IsChannelsLastImage(in, s) && IsChannelsLastImage(out, s)) {
-    for (int64_t i = 0; i < s.outHeight * s.outWidth * s.filters; ++i) {
-      to[i] = y[i] <= 0 ? 0.0f : g[i];
+    ReLUGradientSpan(g, y, to, s.outHeight * s.outWidth * s.filters);
+    return to;
+  }
+  const int64_t pixels = s.outHeight * s.outWidth;
+  if (IsBlockedImage(in, s) && (y == nullptr || IsBlockedImage(out, s))) {
+    for (int64_t block = 0; block < s.filters / 16; ++block) {
+      const float* from = g + block * in.block;
+      const float* active = y != nullptr ? y + block * out.block : nullptr;
+      for (int64_t p = 0; p < pixels; ++p) {
+        float* pixel = to + p * s.filters + block * 16;
+        if (active != nullptr) {
+          ReLUGradientSpan(from + p * 16, active + p * 16, pixel, 16);
+        } else {
+          CopySpan(from + p * 16, pixel, 16);
+        }
+      }
     }
     return to;
   }
@@ -182,11 +212,11 @@ const float* ImageGradient(const StridedData& grad, const StridedData& output, c
     for (int64_t ow = 0; ow < s.outWidth; ++ow, ++p) {
       const float* from = g + oh * in.row + ow * in.column;
       float* pixel = to + p * s.filters;
-      for (int64_t f = 0; f < s.filters; ++f) pixel[f] = from[f * in.filter];
+      for (int64_t f = 0; f < s.filters; ++f) pixel[f] = from[FilterOffset(in, f)];
       if (y == nullptr) continue;
       const float* active = y + oh * out.row + ow * out.column;
       for (int64_t f = 0; f < s.filters; ++f) {
-        if (active[f * out.filter] <= 0) pixel[f] = 0.0f;
+        if (active[FilterOffset(out, f)] <= 0) pixel[f] = 0.0f;
       }
     }
   }
@@ -245,6 +275,8 @@ std::pair<at::Tensor, at::Tensor> Gradients(const at::Tensor& input, const at::T
                                             const at::Tensor& gradOutput,
                                             const at::Tensor& output, const Shape& s) {
   at::Tensor source = input.contiguous();
+  // A channels-last gradient is read as it is. Any other is made contiguous, which keeps a
+  // blocked one [batch, filters / 16, height, width, 16] in its layout.
   at::Tensor grad = gradOutput.is_contiguous(at::MemoryFormat::ChannelsLast)
                         ? gradOutput
                         : gradOutput.contiguous();
@@ -290,9 +322,9 @@ Shape ShapeOfGeometry(const at::Tensor& input, const at::Tensor& weight,
 
 at::Tensor ForwardAndSave(AutogradContext* context, const at::Tensor& input,
                           const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
-                          const std::vector<int64_t>& geometry, bool channelsLast) {
+                          const std::vector<int64_t>& geometry, OutputLayout layout) {
   Shape s = ShapeOfGeometry(input, weight, geometry);
-  at::Tensor output = Forward(input, weight, bias, s, channelsLast);
+  at::Tensor output = Forward(input, weight, bias, s, layout);
   // The ReLU's backward needs the output. Without ReLU, saving it would keep it alive for
   // nothing.
   if (s.relu) {
@@ -319,8 +351,9 @@ variable_list Backward(AutogradContext* context, const at::Tensor& gradOutput, b
 struct SingleChannelConv : public torch::autograd::Function<SingleChannelConv> {
   static at::Tensor forward(AutogradContext* context, const at::Tensor& input,
                             const at::Tensor& weight, std::vector<int64_t> geometry,
-                            bool channelsLast) {
-    return ForwardAndSave(context, input, weight, c10::nullopt, geometry, channelsLast);
+                            int64_t layout) {
+    return ForwardAndSave(context, input, weight, c10::nullopt, geometry,
+                          static_cast<OutputLayout>(layout));
   }
 
   static variable_list backward(AutogradContext* context, variable_list grads) {
@@ -331,8 +364,9 @@ struct SingleChannelConv : public torch::autograd::Function<SingleChannelConv> {
 struct SingleChannelConvBias : public torch::autograd::Function<SingleChannelConvBias> {
   static at::Tensor forward(AutogradContext* context, const at::Tensor& input,
                             const at::Tensor& weight, const at::Tensor& bias,
-                            std::vector<int64_t> geometry, bool channelsLast) {
-    return ForwardAndSave(context, input, weight, bias, geometry, channelsLast);
+                            std::vector<int64_t> geometry, int64_t layout) {
+    return ForwardAndSave(context, input, weight, bias, geometry,
+                          static_cast<OutputLayout>(layout));
   }
 
   static variable_list backward(AutogradContext* context, variable_list grads) {
@@ -383,21 +417,24 @@ c10::optional<at::Tensor> SingleChannelConv2d(const at::Tensor& input, const at:
                                               const c10::optional<at::Tensor>& bias,
                                               at::IntArrayRef stride, at::IntArrayRef padding,
                                               at::IntArrayRef dilation, int64_t groups,
-                                              bool relu) {
+                                              bool relu, bool blocked) {
   if (!Qualifies(input, weight, bias, stride, padding, dilation, groups)) return c10::nullopt;
   // The output is channels-last when the input or the weight is, as libtorch's oneDNN
   // convolutions decide.
-  bool channelsLast = input.suggest_memory_format() == at::MemoryFormat::ChannelsLast ||
-                      weight.suggest_memory_format() == at::MemoryFormat::ChannelsLast;
+  OutputLayout layout = input.suggest_memory_format() == at::MemoryFormat::ChannelsLast ||
+                                weight.suggest_memory_format() == at::MemoryFormat::ChannelsLast
+                            ? OutputLayout::kChannelsLast
+                            : OutputLayout::kContiguous;
+  if (blocked && weight.size(0) % 16 == 0) layout = OutputLayout::kBlocked16;
   bool training = at::GradMode::is_enabled() &&
                   (weight.requires_grad() || (bias && bias->requires_grad()));
   if (!training) {
-    return Forward(input, weight, bias, ShapeOf(input, weight, stride, padding, relu),
-                   channelsLast);
+    return Forward(input, weight, bias, ShapeOf(input, weight, stride, padding, relu), layout);
   }
   std::vector<int64_t> geometry{stride[0], stride[1], padding[0], padding[1], relu ? 1 : 0};
-  if (bias) return SingleChannelConvBias::apply(input, weight, *bias, geometry, channelsLast);
-  return SingleChannelConv::apply(input, weight, geometry, channelsLast);
+  auto code = static_cast<int64_t>(layout);
+  if (bias) return SingleChannelConvBias::apply(input, weight, *bias, geometry, code);
+  return SingleChannelConv::apply(input, weight, geometry, code);
 }
 
 }  // namespace isbe

@@ -1,7 +1,9 @@
 // 3×3 stride-1 convolutions through oneDNN's Winograd F(4×4, 3×3) algorithm, with their
 // own autograd backward. libtorch always requests direct convolutions from oneDNN; Winograd
 // needs about 2.25 times fewer multiplications, which more than pays for converting the
-// activations to and from the blocked layout that oneDNN's Winograd kernels use.
+// activations to and from the blocked layout that oneDNN's Winograd kernels use. Where a
+// convolution feeds a Winograd one, it writes that layout directly and the conversions
+// between them go away (Conv2dAuto's blockedOut).
 //
 // Compiled only when the oneDNN headers are present (Debian's libdnnl-dev, the same oneDNN
 // that Debian's libtorch loads); otherwise Conv2dAuto always uses at::conv2d.
@@ -10,6 +12,7 @@
 #include "winograd.h"
 
 #include "gate.h"
+#include "spans.h"
 
 #ifdef ISBE_WITH_DNNL
 #include <ATen/Parallel.h>
@@ -36,9 +39,11 @@ using dnnl::memory;
 using Tag = memory::format_tag;
 
 // Shape of one convolution: batch, input and output channels, input height and width,
-// padding, whether it has a bias, and whether it is for training (with a backward).
+// padding, whether it has a bias, whether it is for training (with a backward), and
+// whether its input and its output are in the 16-channel blocked layout (Blocked16Sizes)
+// instead of channels-last.
 using ConvKey = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool,
-                           bool>;
+                           bool, bool, bool>;
 
 dnnl::engine& Engine() {
   static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
@@ -48,6 +53,7 @@ dnnl::engine& Engine() {
 // The oneDNN primitives of one convolution shape, created once and reused: creating one
 // compiles its kernels, which takes milliseconds.
 struct ConvPlan {
+  bool blockedIn, blockedOut;
   memory::desc userSrc, userWeights, userDst, bias;
   dnnl::convolution_forward::primitive_desc forwardDesc;
   dnnl::convolution_forward forward;
@@ -63,14 +69,15 @@ std::map<ConvKey, std::shared_ptr<ConvPlan>> plans;
 // Creates the plan for a shape, or returns null when oneDNN has no Winograd kernel for it
 // on this CPU (the caller then uses libtorch's own convolution).
 std::shared_ptr<ConvPlan> MakePlan(const ConvKey& key) {
-  auto [n, ic, oc, h, w, ph, pw, hasBias, training] = key;
+  auto [n, ic, oc, h, w, ph, pw, hasBias, training, blockedIn, blockedOut] = key;
   int64_t oh = h + 2 * ph - 2, ow = w + 2 * pw - 2;
   auto f32 = memory::data_type::f32;
   auto plan = std::make_shared<ConvPlan>();
 
-  plan->userSrc = memory::desc({n, ic, h, w}, f32, Tag::nhwc);
+  plan->blockedIn = blockedIn, plan->blockedOut = blockedOut;
+  plan->userSrc = memory::desc({n, ic, h, w}, f32, blockedIn ? Tag::nChw16c : Tag::nhwc);
   plan->userWeights = memory::desc({oc, ic, 3, 3}, f32, Tag::ohwi);
-  plan->userDst = memory::desc({n, oc, oh, ow}, f32, Tag::nhwc);
+  plan->userDst = memory::desc({n, oc, oh, ow}, f32, blockedOut ? Tag::nChw16c : Tag::nhwc);
   plan->bias = hasBias ? memory::desc({oc}, f32, Tag::x) : memory::desc();
 
   memory::desc src({n, ic, h, w}, f32, Tag::any), weights({oc, ic, 3, 3}, f32, Tag::any);
@@ -148,16 +155,34 @@ void Store(dnnl::stream& stream, memory result, memory out) {
   dnnl::reorder(result, out).execute(stream, result, out);
 }
 
-ConvKey KeyOf(const at::Tensor& input, const at::Tensor& weight, bool hasBias,
-              at::IntArrayRef padding, bool training) {
-  return {input.size(0), input.size(1), weight.size(0), input.size(2), input.size(3),
-          padding[0],    padding[1],    hasBias,        training};
+// The [batch, channels, height, width] sizes of a channels-last tensor or of a blocked one.
+std::vector<int64_t> LogicalSizes(const at::Tensor& tensor) {
+  if (tensor.dim() == 5) {
+    return {tensor.size(0), tensor.size(1) * 16, tensor.size(2), tensor.size(3)};
+  }
+  return tensor.sizes().vec();
 }
 
-// A new channels_last tensor of the given dims.
-at::Tensor EmptyChannelsLast(const memory::dims& dims, const at::Tensor& like) {
+ConvKey KeyOf(const std::vector<int64_t>& input, const at::Tensor& weight, bool hasBias,
+              at::IntArrayRef padding, bool training, bool blockedIn, bool blockedOut) {
+  return {input[0],   input[1],   weight.size(0), input[2], input[3],  padding[0],
+          padding[1], hasBias,    training,       blockedIn, blockedOut};
+}
+
+// A new tensor of the given [batch, channels, height, width] dims, channels-last or blocked.
+at::Tensor EmptyLike(const memory::dims& dims, bool blocked, const at::Tensor& like) {
+  if (blocked) return at::empty({dims[0], dims[1] / 16, dims[2], dims[3], 16}, like.options());
   return at::empty({dims[0], dims[1], dims[2], dims[3]},
                    like.options().memory_format(at::MemoryFormat::ChannelsLast));
+}
+
+// ReLU of every element of a blocked tensor, in place. Like at::relu, it keeps NaN.
+void ReLUInPlace(const memory& blocked) {
+  float* x = static_cast<float*>(blocked.get_data_handle());
+  int64_t count = static_cast<int64_t>(blocked.get_desc().get_size() / sizeof(float));
+  at::parallel_for(0, count, 16384, [=](int64_t begin, int64_t end) {
+    ReLUSpan(x + begin, x + begin, end - begin);
+  });
 }
 
 // The primitive's output memory: `out` itself when the layouts agree, else a buffer.
@@ -179,8 +204,7 @@ void AddScratchpad(const PrimitiveDesc& desc, std::unordered_map<int, memory>& a
 
 // Returns the memory descriptor of 16-channel blocked data (nChw16c) of `tensor`'s dims.
 memory::desc Blocked16(const at::Tensor& tensor) {
-  return memory::desc({tensor.size(0), tensor.size(1), tensor.size(2), tensor.size(3)},
-                      memory::data_type::f32, Tag::nChw16c);
+  return memory::desc(LogicalSizes(tensor), memory::data_type::f32, Tag::nChw16c);
 }
 
 // Calls body(blockedOffset, channelsLastOffset) for each run of 16 channels of one pixel,
@@ -203,9 +227,7 @@ void ForEachBlock(const at::Tensor& like, const Body& body) {
 void StoreReLU(const memory& blocked, at::Tensor& output) {
   const float* x = static_cast<const float*>(blocked.get_data_handle());
   float* y = output.data_ptr<float>();
-  ForEachBlock(output, [=](int64_t b, int64_t c) {
-    for (int i = 0; i < 16; ++i) y[c + i] = x[b + i] < 0 ? 0.0f : x[b + i];
-  });
+  ForEachBlock(output, [=](int64_t b, int64_t c) { ReLUSpan(x + b, y + c, 16); });
 }
 
 // Runs the forward convolution, followed by ReLU when `relu` is set. `source` receives
@@ -215,7 +237,7 @@ at::Tensor RunForward(const ConvPlan& plan, const at::Tensor& input, const at::T
                       const c10::optional<at::Tensor>& bias, bool relu,
                       at::Tensor* source = nullptr) {
   dnnl::stream stream(Engine());
-  at::Tensor output = EmptyChannelsLast(plan.userDst.dims(), input);
+  at::Tensor output = EmptyLike(plan.userDst.dims(), plan.blockedOut, input);
   at::Tensor srcBuffer, weightsBuffer, dstBuffer;
   const auto& desc = plan.forwardDesc;
   memory src = Convert(stream, Wrap(plan.userSrc, input), desc.src_desc(), srcBuffer);
@@ -228,7 +250,10 @@ at::Tensor RunForward(const ConvPlan& plan, const at::Tensor& input, const at::T
   at::Tensor scratchpad;
   AddScratchpad(desc, args, scratchpad);
   plan.forward.execute(stream, args);
-  if (relu && dst.get_desc() == Blocked16(output)) {
+  if (relu && plan.blockedOut && dst.get_data_handle() == out.get_data_handle()) {
+    stream.wait();
+    ReLUInPlace(dst);
+  } else if (relu && !plan.blockedOut && dst.get_desc() == Blocked16(output)) {
     stream.wait();
     StoreReLU(dst, output);
   } else {
@@ -241,18 +266,23 @@ at::Tensor RunForward(const ConvPlan& plan, const at::Tensor& input, const at::T
 }
 
 // Returns the gradient of a ReLU's input in the blocked layout `target`, computed in one
-// pass from the channels-last gradient and output of the ReLU. Like at::threshold_backward,
-// it passes the gradient where the output is NaN. Returns null unless `target` is nChw16c.
+// pass from the gradient and output of the ReLU, both channels-last or both blocked. Like
+// at::threshold_backward, it passes the gradient where the output is NaN. Returns null
+// unless `target` is nChw16c.
 std::optional<memory> MaskToBlocked(const at::Tensor& grad, const at::Tensor& output,
                                     const memory::desc& target, at::Tensor& keep) {
-  if (target != Blocked16(grad)) return std::nullopt;
+  if (target != Blocked16(output)) return std::nullopt;
   keep = Buffer(target);
   const float* g = grad.data_ptr<float>();
   const float* y = output.data_ptr<float>();
   float* blocked = reinterpret_cast<float*>(keep.data_ptr());
-  ForEachBlock(grad, [=](int64_t b, int64_t c) {
-    for (int i = 0; i < 16; ++i) blocked[b + i] = y[c + i] <= 0 ? 0.0f : g[c + i];
-  });
+  if (grad.dim() == 5) {
+    at::parallel_for(0, grad.numel(), 16384, [=](int64_t begin, int64_t end) {
+      ReLUGradientSpan(g + begin, y + begin, blocked + begin, end - begin);
+    });
+  } else {
+    ForEachBlock(grad, [=](int64_t b, int64_t c) { ReLUGradientSpan(g + c, y + c, blocked + b, 16); });
+  }
   return Wrap(target, keep);
 }
 
@@ -283,7 +313,7 @@ torch::autograd::variable_list RunBackward(const ConvPlan& plan, at::Tensor grad
                                            gradWeightsBuffer);
   at::Tensor gradInput;
   if (wantInput) {
-    gradInput = EmptyChannelsLast(plan.userSrc.dims(), weight);
+    gradInput = EmptyLike(plan.userSrc.dims(), plan.blockedIn, weight);
     memory weights = Convert(stream, Wrap(plan.userWeights, weight), dataDesc.weights_desc(),
                              weightsBuffer);
     memory out = Wrap(plan.userSrc, gradInput);
@@ -319,13 +349,20 @@ at::Tensor ChannelsLast(const at::Tensor& tensor) {
   return tensor.contiguous(at::MemoryFormat::ChannelsLast);
 }
 
+// A channels-last or blocked tensor as the plan's user layout expects it.
+at::Tensor InUserLayout(const at::Tensor& tensor) {
+  return tensor.dim() == 5 ? tensor.contiguous() : ChannelsLast(tensor);
+}
+
 // Forward of the autograd functions below: saves what the backward needs, the input in
 // the forward primitive's layout among it, and the output when ReLU follows.
 at::Tensor ForwardAndSave(torch::autograd::AutogradContext* context, const at::Tensor& input,
                           const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
-                          const std::vector<int64_t>& padding, bool relu) {
-  at::Tensor src = ChannelsLast(input), weights = ChannelsLast(weight);
-  auto plan = Plan(KeyOf(src, weights, bias.has_value(), padding, true));
+                          const std::vector<int64_t>& padding, bool relu, bool blockedOut) {
+  at::Tensor src = InUserLayout(input), weights = ChannelsLast(weight);
+  std::vector<int64_t> sizes = LogicalSizes(src);
+  auto plan = Plan(KeyOf(sizes, weights, bias.has_value(), padding, true, src.dim() == 5,
+                         blockedOut));
   at::Tensor source;
   at::Tensor output = RunForward(*plan, src, weights, bias, relu, &source);
   if (relu) {
@@ -334,7 +371,8 @@ at::Tensor ForwardAndSave(torch::autograd::AutogradContext* context, const at::T
     context->save_for_backward({source, weights});
   }
   context->saved_data["padding"] = padding;
-  context->saved_data["inputSizes"] = src.sizes().vec();
+  context->saved_data["inputSizes"] = sizes;
+  context->saved_data["blocked"] = std::vector<int64_t>{src.dim() == 5, blockedOut};
   return output;
 }
 
@@ -348,14 +386,14 @@ torch::autograd::variable_list Backward(torch::autograd::AutogradContext* contex
   bool relu = saved.size() > 2;  // ForwardAndSave keeps the output only for ReLU
   std::vector<int64_t> padding = context->saved_data["padding"].toIntVector();
   std::vector<int64_t> sizes = context->saved_data["inputSizes"].toIntVector();
-  ConvKey key{sizes[0], sizes[1], weight.size(0), sizes[2], sizes[3],
-              padding[0], padding[1], hasBias, true};
-  auto plan = Plan(key);
+  std::vector<int64_t> blocked = context->saved_data["blocked"].toIntVector();
+  auto plan = Plan(KeyOf(sizes, weight, hasBias, padding, true, blocked[0], blocked[1]));
   at::Tensor reluOutput = relu ? saved[2] : at::Tensor();
-  auto grads = RunBackward(*plan, ChannelsLast(gradOutput), source, weight, reluOutput,
+  auto grads = RunBackward(*plan, InUserLayout(gradOutput), source, weight, reluOutput,
                            context->needs_input_grad(0), hasBias);
   grads.push_back(at::Tensor());  // padding
   grads.push_back(at::Tensor());  // relu
+  grads.push_back(at::Tensor());  // blockedOut
   return grads;
 }
 
@@ -363,8 +401,9 @@ torch::autograd::variable_list Backward(torch::autograd::AutogradContext* contex
 // custom functions accept no undefined tensor arguments.
 struct WinogradConv : public torch::autograd::Function<WinogradConv> {
   static at::Tensor forward(torch::autograd::AutogradContext* context, const at::Tensor& input,
-                            const at::Tensor& weight, std::vector<int64_t> padding, bool relu) {
-    return ForwardAndSave(context, input, weight, c10::nullopt, padding, relu);
+                            const at::Tensor& weight, std::vector<int64_t> padding, bool relu,
+                            bool blockedOut) {
+    return ForwardAndSave(context, input, weight, c10::nullopt, padding, relu, blockedOut);
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* context,
@@ -376,8 +415,8 @@ struct WinogradConv : public torch::autograd::Function<WinogradConv> {
 struct WinogradConvBias : public torch::autograd::Function<WinogradConvBias> {
   static at::Tensor forward(torch::autograd::AutogradContext* context, const at::Tensor& input,
                             const at::Tensor& weight, const at::Tensor& bias,
-                            std::vector<int64_t> padding, bool relu) {
-    return ForwardAndSave(context, input, weight, bias, padding, relu);
+                            std::vector<int64_t> padding, bool relu, bool blockedOut) {
+    return ForwardAndSave(context, input, weight, bias, padding, relu, blockedOut);
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* context,
@@ -388,14 +427,15 @@ struct WinogradConvBias : public torch::autograd::Function<WinogradConvBias> {
 
 // Whether a convolution should use Winograd: float32 on the CPU, 3×3, stride 1, no
 // dilation, one group, channel counts that oneDNN's blocked layout accepts, and an output
-// that is small enough (SmallOutput).
-bool Eligible(const at::Tensor& input, const at::Tensor& weight, at::IntArrayRef stride,
-              at::IntArrayRef dilation, int64_t groups) {
+// that is small enough (SmallOutput). `sizes` are the input's [batch, channels, height,
+// width].
+bool Eligible(const std::vector<int64_t>& sizes, const at::Tensor& input, const at::Tensor& weight,
+              at::IntArrayRef stride, at::IntArrayRef dilation, int64_t groups) {
   return input.device().is_cpu() && input.scalar_type() == at::kFloat &&
-         weight.scalar_type() == at::kFloat && input.dim() == 4 && weight.dim() == 4 &&
-         weight.size(2) == 3 && weight.size(3) == 3 && weight.size(1) == input.size(1) &&
+         weight.scalar_type() == at::kFloat && sizes.size() == 4 && weight.dim() == 4 &&
+         weight.size(2) == 3 && weight.size(3) == 3 && weight.size(1) == sizes[1] &&
          stride[0] == 1 && stride[1] == 1 && dilation[0] == 1 && dilation[1] == 1 &&
-         groups == 1 && input.size(1) % 16 == 0 && weight.size(0) % 16 == 0 &&
+         groups == 1 && sizes[1] % 16 == 0 && weight.size(0) % 16 == 0 &&
          !at::autocast::is_cpu_enabled();
 }
 
@@ -410,9 +450,37 @@ int64_t LargestWinogradOutput() {
   return largest;
 }
 
-bool SmallOutput(const at::Tensor& input, at::IntArrayRef padding) {
-  int64_t height = input.size(2) + 2 * padding[0] - 2, width = input.size(3) + 2 * padding[1] - 2;
+bool SmallOutput(const std::vector<int64_t>& sizes, at::IntArrayRef padding) {
+  int64_t height = sizes[2] + 2 * padding[0] - 2, width = sizes[3] + 2 * padding[1] - 2;
   return height >= 1 && width >= 1 && height * width <= LargestWinogradOutput();
+}
+
+bool BiasFits(const c10::optional<at::Tensor>& bias, const at::Tensor& weight) {
+  return !bias || (bias->dim() == 1 && bias->size(0) == weight.size(0) &&
+                   bias->scalar_type() == at::kFloat);
+}
+
+bool PaddingFits(at::IntArrayRef padding) {
+  return padding[0] >= 0 && padding[1] >= 0 && padding[0] <= 2 && padding[1] <= 2;
+}
+
+bool IsTraining(const at::Tensor& input, const at::Tensor& weight,
+                const c10::optional<at::Tensor>& bias) {
+  return at::GradMode::is_enabled() &&
+         (input.requires_grad() || weight.requires_grad() || (bias && bias->requires_grad()));
+}
+
+// The Winograd plan for this convolution, or null when it should use libtorch's.
+std::shared_ptr<ConvPlan> PlanFor(const std::vector<int64_t>& sizes, const at::Tensor& input,
+                                  const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
+                                  at::IntArrayRef stride, at::IntArrayRef padding,
+                                  at::IntArrayRef dilation, int64_t groups, bool training,
+                                  bool blockedIn, bool blockedOut) {
+  if (!BiasFits(bias, weight) || !PaddingFits(padding) ||
+      !Eligible(sizes, input, weight, stride, dilation, groups) || !SmallOutput(sizes, padding)) {
+    return nullptr;
+  }
+  return Plan(KeyOf(sizes, weight, bias.has_value(), padding, training, blockedIn, blockedOut));
 }
 
 #endif  // ISBE_WITH_DNNL
@@ -422,37 +490,56 @@ bool SmallOutput(const at::Tensor& input, at::IntArrayRef padding) {
 at::Tensor Conv2dAuto(const at::Tensor& input, const at::Tensor& weight,
                       const c10::optional<at::Tensor>& bias, at::IntArrayRef stride,
                       at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups,
-                      bool relu) {
+                      bool relu, bool blockedOut) {
 #ifdef ISBE_WITH_DNNL
-  bool biasOk = !bias || (bias->dim() == 1 && bias->size(0) == weight.size(0) &&
-                          bias->scalar_type() == at::kFloat);
-  bool paddingOk = padding[0] >= 0 && padding[1] >= 0 && padding[0] <= 2 && padding[1] <= 2;
-  if (biasOk && paddingOk && Eligible(input, weight, stride, dilation, groups) &&
-      SmallOutput(input, padding)) {
-    bool training = at::GradMode::is_enabled() &&
-                    (input.requires_grad() || weight.requires_grad() ||
-                     (bias && bias->requires_grad()));
+  std::vector<int64_t> sizes = LogicalSizes(input);
+  bool training = IsTraining(input, weight, bias);
+  bool blockedIn = input.dim() == 5;
+  auto plan = PlanFor(sizes, input, weight, bias, stride, padding, dilation, groups, training,
+                      blockedIn, blockedOut);
+  if (plan) {
     std::vector<int64_t> pads(padding.begin(), padding.end());
-    auto plan = Plan(KeyOf(input, weight, bias.has_value(), padding, training));
-    if (plan) {
-      at::Tensor output;
-      if (training && bias) {
-        output = WinogradConvBias::apply(input, weight, *bias, pads, relu);
-      } else if (training) {
-        output = WinogradConv::apply(input, weight, pads, relu);
-      } else {
-        output = RunForward(*plan, ChannelsLast(input), ChannelsLast(weight), bias, relu);
-      }
-      // The output is channels-last. libtorch returns NCHW unless an argument is
-      // channels-last, so this does the same.
-      bool channelsLast = input.suggest_memory_format() == at::MemoryFormat::ChannelsLast ||
-                          weight.suggest_memory_format() == at::MemoryFormat::ChannelsLast;
-      return channelsLast ? output : output.contiguous();
+    at::Tensor output;
+    if (training && bias) {
+      output = WinogradConvBias::apply(input, weight, *bias, pads, relu, blockedOut);
+    } else if (training) {
+      output = WinogradConv::apply(input, weight, pads, relu, blockedOut);
+    } else {
+      output = RunForward(*plan, InUserLayout(input), ChannelsLast(weight), bias, relu);
     }
+    // The output is channels-last or blocked. libtorch returns NCHW unless an argument is
+    // channels-last, so this does the same; a blocked input counts as neither.
+    bool channelsLast = blockedOut ||
+                        input.suggest_memory_format() == at::MemoryFormat::ChannelsLast ||
+                        weight.suggest_memory_format() == at::MemoryFormat::ChannelsLast;
+    return channelsLast ? output : output.contiguous();
+  }
+  if (blockedIn) {
+    return Conv2dAuto(FromBlocked16(input), weight, bias, stride, padding, dilation, groups, relu,
+                      false);
   }
 #endif
   at::Tensor output = at::conv2d(input, weight, bias, stride, padding, dilation, groups);
   return relu ? output.relu_() : output;
+}
+
+bool WinogradTakes(const std::vector<int64_t>& sizes, const at::Tensor& like,
+                   const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
+                   at::IntArrayRef padding, bool training) {
+#ifdef ISBE_WITH_DNNL
+  std::vector<int64_t> unit{1, 1};
+  return PlanFor(sizes, like, weight, bias, unit, padding, unit, 1, training, true, false) !=
+         nullptr;
+#else
+  return false;
+#endif
+}
+
+at::Tensor FromBlocked16(const at::Tensor& blocked) {
+  int64_t batch = blocked.size(0), height = blocked.size(2), width = blocked.size(3);
+  return blocked.permute({0, 2, 3, 1, 4})
+      .reshape({batch, height, width, blocked.size(1) * 16})
+      .permute({0, 3, 1, 2});
 }
 
 bool WinogradAvailable() {

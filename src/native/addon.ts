@@ -156,6 +156,10 @@ export interface NativeAddon {
     groups: number,
     algorithm?: 'auto' | 'direct',
     activation?: 'none' | 'relu',
+    inputBlocked?: boolean,
+    nextWeight?: T,
+    nextBias?: T,
+    nextPadding?: Shape,
   ): T;
   winogradAvailable(): boolean;
   linear(input: T, weight: T, bias?: T): T;

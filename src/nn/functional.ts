@@ -27,8 +27,9 @@ function optionalHandle(op: string, name: string, value: unknown): NativeTensor 
  * How a convolution is computed. 'auto' uses oneDNN's Winograd algorithm for float32 3×3
  * stride-1 convolutions with channel counts divisible by 16. It computes float32
  * convolutions of one-channel inputs that need no input gradient (a first layer on grey
- * images) with the addon's own kernel, in float32 also under bf16 autocast. Otherwise it
- * uses libtorch's convolution. Results differ from the direct algorithm by rounding: about
+ * images) with the addon's own kernel, in float32 also under bf16 autocast. It computes a
+ * convolution whose kernel covers its whole input, with no padding, as a matrix product.
+ * Otherwise it uses libtorch's convolution. Results differ from the direct algorithm by rounding: about
  * 1e−6 relative for outputs, and up to about 3e−5 for weight gradients summed over
  * thousands of images, where direct's float32 sums drift more. A NaN or infinity in the
  * input of a Winograd convolution reaches every output of the 4×4 output tiles whose

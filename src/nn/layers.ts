@@ -73,6 +73,38 @@ export class Conv2d extends Module {
     const { stride, padding, algorithm } = this;
     return conv2d(input, this.weight, this.bias, { stride, padding, algorithm, activation });
   }
+
+  /**
+   * The convolution as Sequential runs it, linked to the convolution `next` that follows
+   * it. When `next` will use Winograd, the output comes in the 16-channel blocks of
+   * oneDNN's Winograd kernels, [N, C / 16, H, W, 16], which `next` reads as they are
+   * (inputBlocked), instead of a layout conversion on each side. Such a tensor is only
+   * ever passed from one convolution to the next.
+   */
+  forwardLinked(
+    input: Tensor,
+    activation: 'none' | 'relu',
+    inputBlocked: boolean,
+    next: Conv2d | undefined,
+  ): Tensor {
+    const { stride, padding, algorithm } = this;
+    const out = native.conv2d(
+      input.handle,
+      this.weight.handle,
+      this.bias?.handle,
+      [stride, stride],
+      [padding, padding],
+      [1, 1],
+      1,
+      algorithm,
+      activation,
+      inputBlocked,
+      next?.weight.handle,
+      next?.bias?.handle,
+      next === undefined ? undefined : [next.padding, next.padding],
+    );
+    return new Tensor(out);
+  }
 }
 
 export interface LinearOptions {
@@ -196,19 +228,30 @@ export class Sequential extends Module {
 
   /**
    * Runs the layers in order. A Conv2d directly followed by a ReLU runs as one fused
-   * operation (Conv2d.forwardReLU), with the same result. Intermediate outputs are freed
-   * as soon as the next layer has consumed them; autograd keeps what backward() needs on
-   * its own.
+   * operation, with the same result. A Conv2d followed by another (after its ReLU, if any)
+   * hands its output over in the layout that the second one computes in, when that one
+   * uses Winograd (Conv2d.forwardLinked). Intermediate outputs are freed as soon as the
+   * next layer has consumed them; autograd keeps what backward() needs on its own.
    */
   forward(input: Tensor): Tensor {
     let output = input;
+    let blocked = false;
     for (let i = 0; i < this.layers.length; i++) {
       const layer = this.layers[i]!;
-      const fuse = layer instanceof Conv2d && this.layers[i + 1] instanceof ReLU;
-      const next = fuse ? layer.forwardReLU(output) : layer.forward(output);
-      if (fuse) i++;
-      if (output !== input && next !== output) output.dispose();
-      output = next;
+      let result: Tensor;
+      if (layer instanceof Conv2d) {
+        const relu = this.layers[i + 1] instanceof ReLU;
+        const following = this.layers[i + (relu ? 2 : 1)];
+        const next =
+          following instanceof Conv2d && following.algorithm === 'auto' ? following : undefined;
+        result = layer.forwardLinked(output, relu ? 'relu' : 'none', blocked, next);
+        blocked = next !== undefined && result.ndim === 5;
+        if (relu) i++;
+      } else {
+        result = layer.forward(output);
+      }
+      if (output !== input && result !== output) output.dispose();
+      output = result;
     }
     return output;
   }
