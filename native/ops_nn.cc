@@ -108,19 +108,20 @@ std::vector<int64_t> OutputSizes(const std::vector<int64_t>& input, const at::Te
 }
 
 // Whether the convolution should write its output in 16-channel blocks for the next one,
-// given in arguments 10 to 12 (weight, bias?, padding): only when that one will run
-// through Winograd, which reads such blocks without converting them.
+// given in arguments 10 to 13 (weight, bias?, padding, stride): only when that one will
+// run through Winograd, which reads such blocks without converting them.
 bool NextTakesBlocked(const Args& args, const at::Tensor& input, const at::Tensor& weight,
                       const c10::optional<at::Tensor>& bias, const std::vector<int64_t>& output) {
   if (!args.has(10)) return false;
   const at::Tensor& nextWeight = args.tensor(10, "nextWeight");
   c10::optional<at::Tensor> nextBias = args.optionalTensor(11, "nextBias");
   std::vector<int64_t> nextPadding = Pair(args, 12, "nextPadding");
+  std::vector<int64_t> nextStride = Pair(args, 13, "nextStride");
   bool training = at::GradMode::is_enabled() &&
                   (input.requires_grad() || weight.requires_grad() ||
                    (bias && bias->requires_grad()));
   return output[1] % 16 == 0 && output[2] > 0 && output[3] > 0 &&
-         WinogradTakes(output, input, nextWeight, nextBias, nextPadding, training);
+         WinogradTakes(output, input, nextWeight, nextBias, nextStride, nextPadding, training);
 }
 
 // Checks the input of a convolution whose argument 9 is set: it comes from the convolution
@@ -133,15 +134,15 @@ void CheckBlockedInput(const Args& args, const at::Tensor& input) {
 }
 
 // conv2d(input, weight, bias?, stride, padding, dilation, groups, algorithm?, activation?,
-// inputBlocked?, nextWeight?, nextBias?, nextPadding?); input [N, C, H, W]. algorithm
-// "auto" computes one-channel inputs directly (single_channel_conv.h), kernels as large
-// as the input as a matrix product (full_kernel_conv.h), and lets eligible convolutions
-// use Winograd (winograd.h). "direct" is libtorch's convolution, used when algorithm is
-// omitted. The TypeScript conv2d passes "auto" by default. activation "relu" applies ReLU
-// to the output, inside the convolution's own kernels where they allow it; "none" is the
-// default. Two convolutions in a row pass activations in 16-channel blocks: the first
-// receives the second's weight, bias and padding and may return a blocked output, and the
-// second receives that output with inputBlocked set.
+// inputBlocked?, nextWeight?, nextBias?, nextPadding?, nextStride?); input [N, C, H, W].
+// algorithm "auto" computes one-channel inputs directly (single_channel_conv.h), kernels
+// as large as the input as a matrix product (full_kernel_conv.h), and lets eligible
+// convolutions use Winograd (winograd.h). "direct" is libtorch's convolution, used when
+// algorithm is omitted. The TypeScript conv2d passes "auto" by default. activation "relu"
+// applies ReLU to the output, inside the convolution's own kernels where they allow it;
+// "none" is the default. Two convolutions in a row pass activations in 16-channel blocks:
+// the first receives the second's weight, bias, padding and stride and may return a
+// blocked output, and the second receives that output with inputBlocked set.
 at::Tensor Conv2d(const Args& args) {
   at::Tensor input = args.tensor(0, "input");
   const at::Tensor& weight = args.tensor(1, "weight");

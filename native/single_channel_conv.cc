@@ -99,6 +99,15 @@ void ForwardImages(const float* input, const float* taps, const float* bias, flo
               for (int j = 0; j < kVecs; ++j) acc[j] += value * Load(w + 16 * j);
             }
           }
+          if (out.filter == 1) {
+            // Each run of 16 filters is contiguous: store the registers as they are.
+            float* o = output + n * out.image + oh * out.row + ow * out.column;
+            for (int j = 0; j < kVecs; ++j) {
+              if (s.relu) acc[j] = acc[j] < 0 ? Vec{} : acc[j];
+              Store(o + j * out.block, acc[j]);
+            }
+            continue;
+          }
           for (int j = 0; j < kVecs; ++j) Store(sum + 16 * j, acc[j]);
         } else {
           for (int64_t f = 0; f < filters; ++f) sum[f] = bias != nullptr ? bias[f] : 0.0f;

@@ -525,11 +525,11 @@ at::Tensor Conv2dAuto(const at::Tensor& input, const at::Tensor& weight,
 
 bool WinogradTakes(const std::vector<int64_t>& sizes, const at::Tensor& like,
                    const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
-                   at::IntArrayRef padding, bool training) {
+                   at::IntArrayRef stride, at::IntArrayRef padding, bool training) {
 #ifdef ISBE_WITH_DNNL
-  std::vector<int64_t> unit{1, 1};
-  return PlanFor(sizes, like, weight, bias, unit, padding, unit, 1, training, true, false) !=
-         nullptr;
+  std::vector<int64_t> dilation{1, 1};
+  return PlanFor(sizes, like, weight, bias, stride, padding, dilation, 1, training, true,
+                 false) != nullptr;
 #else
   return false;
 #endif

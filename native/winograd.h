@@ -16,12 +16,13 @@ at::Tensor Conv2dAuto(const at::Tensor& input, const at::Tensor& weight,
                       at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups,
                       bool relu, bool blockedOut = false);
 
-// Whether Conv2dAuto would run a convolution with this weight, bias and padding through
-// Winograd, reading a blocked input of `sizes` [batch, channels, height, width] and the
-// dtype of `like`: a layer before it then writes its output blocked.
+// Whether Conv2dAuto would run a convolution with this weight, bias, stride and padding
+// (and no dilation or groups) through Winograd, reading a blocked input of `sizes` [batch,
+// channels, height, width] and the dtype of `like`. If so, the layer before it writes its
+// output blocked.
 bool WinogradTakes(const std::vector<int64_t>& sizes, const at::Tensor& like,
                    const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
-                   at::IntArrayRef padding, bool training);
+                   at::IntArrayRef stride, at::IntArrayRef padding, bool training);
 
 // A blocked tensor as a channels-last [batch, channels, height, width] one, through
 // differentiable libtorch operations.

@@ -160,6 +160,7 @@ export interface NativeAddon {
     nextWeight?: T,
     nextBias?: T,
     nextPadding?: Shape,
+    nextStride?: Shape,
   ): T;
   winogradAvailable(): boolean;
   linear(input: T, weight: T, bias?: T): T;

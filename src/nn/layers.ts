@@ -88,6 +88,9 @@ export class Conv2d extends Module {
     next: Conv2d | undefined,
   ): Tensor {
     const { stride, padding, algorithm } = this;
+    // The addon decides which convolutions use Winograd from their shapes; a follower
+    // that asks for the direct algorithm never does.
+    const linked = next?.algorithm === 'auto' ? next : undefined;
     const out = native.conv2d(
       input.handle,
       this.weight.handle,
@@ -99,9 +102,10 @@ export class Conv2d extends Module {
       algorithm,
       activation,
       inputBlocked,
-      next?.weight.handle,
-      next?.bias?.handle,
-      next === undefined ? undefined : [next.padding, next.padding],
+      linked?.weight.handle,
+      linked?.bias?.handle,
+      linked === undefined ? undefined : [linked.padding, linked.padding],
+      linked === undefined ? undefined : [linked.stride, linked.stride],
     );
     return new Tensor(out);
   }
@@ -242,8 +246,7 @@ export class Sequential extends Module {
       if (layer instanceof Conv2d) {
         const relu = this.layers[i + 1] instanceof ReLU;
         const following = this.layers[i + (relu ? 2 : 1)];
-        const next =
-          following instanceof Conv2d && following.algorithm === 'auto' ? following : undefined;
+        const next = following instanceof Conv2d ? following : undefined;
         result = layer.forwardLinked(output, relu ? 'relu' : 'none', blocked, next);
         blocked = next !== undefined && result.ndim === 5;
         if (relu) i++;

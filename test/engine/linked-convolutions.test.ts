@@ -28,8 +28,8 @@ function countNaN(t: Tensor): number {
   return t.toArray().filter(Number.isNaN).length;
 }
 
-// Runs the layers one by one, with the direct algorithm unless told otherwise, and a
-// separate ReLU after each layer that has `relu` set.
+// Runs the layers one by one, with the direct algorithm by default, and a separate ReLU
+// after each layer that has `relu` set.
 function runSeparately(
   layers: nn.Conv2d[],
   relu: boolean[],
@@ -179,6 +179,30 @@ describe('convolutions linked in 16-channel blocks', () => {
       linkedGrads.forEach((grad, i) => {
         assert.ok(relativeError(grad, separateGrads[i]!) < 1e-4, `gradient ${i}`);
       });
+    });
+  });
+
+  test('only a convolution that uses Winograd receives blocks', () => {
+    tidy(() => {
+      manualSeed(14);
+      const first = new nn.Conv2d({ inChannels: 1, outChannels: 32, kernelSize: 3 });
+      const input = randn([2, 1, 14, 14]).contiguous('channelsLast');
+      const followers = {
+        'stride 2': new nn.Conv2d({ inChannels: 32, outChannels: 32, kernelSize: 3, stride: 2 }),
+        '5×5 kernel': new nn.Conv2d({ inChannels: 32, outChannels: 32, kernelSize: 5 }),
+        'direct algorithm': new nn.Conv2d({
+          inChannels: 32,
+          outChannels: 32,
+          kernelSize: 3,
+          algorithm: 'direct',
+        }),
+      };
+      for (const [name, next] of Object.entries(followers)) {
+        assert.equal(first.forwardLinked(input, 'relu', false, next).ndim, 4, name);
+      }
+      const winogradNext = new nn.Conv2d({ inChannels: 32, outChannels: 32, kernelSize: 3 });
+      const linked = first.forwardLinked(input, 'relu', false, winogradNext);
+      assert.equal(linked.ndim, winograd ? 5 : 4, 'a Winograd follower');
     });
   });
 
