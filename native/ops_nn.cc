@@ -5,6 +5,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/autocast_mode.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -112,7 +113,7 @@ std::vector<int64_t> OutputSizes(const std::vector<int64_t>& input, const at::Te
 // run through Winograd, which reads such blocks without converting them.
 bool NextTakesBlocked(const Args& args, const at::Tensor& input, const at::Tensor& weight,
                       const c10::optional<at::Tensor>& bias, const std::vector<int64_t>& output) {
-  if (!args.has(10)) return false;
+  if (!args.has(10) || output[1] % 16 != 0 || output[2] < 1 || output[3] < 1) return false;
   const at::Tensor& nextWeight = args.tensor(10, "nextWeight");
   c10::optional<at::Tensor> nextBias = args.optionalTensor(11, "nextBias");
   std::vector<int64_t> nextPadding = Pair(args, 12, "nextPadding");
@@ -120,8 +121,7 @@ bool NextTakesBlocked(const Args& args, const at::Tensor& input, const at::Tenso
   bool training = at::GradMode::is_enabled() &&
                   (input.requires_grad() || weight.requires_grad() ||
                    (bias && bias->requires_grad()));
-  return output[1] % 16 == 0 && output[2] > 0 && output[3] > 0 &&
-         WinogradTakes(output, input, nextWeight, nextBias, nextStride, nextPadding, training);
+  return WinogradTakes(output, input, nextWeight, nextBias, nextStride, nextPadding, training);
 }
 
 // Checks the input of a convolution whose argument 9 is set: it comes from the convolution
@@ -161,7 +161,10 @@ at::Tensor Conv2d(const Args& args) {
   bool relu = activation == "relu";
   bool inputBlocked = args.has(9) && args.boolean(9, "inputBlocked");
   if (inputBlocked) CheckBlockedInput(args, input);
-  if (inputBlocked && algorithm != "auto") input = FromBlocked16(input), inputBlocked = false;
+  if (inputBlocked && algorithm != "auto") {
+    input = FromBlocked16(input);
+    inputBlocked = false;
+  }
   std::vector<int64_t> sizes = inputBlocked ? std::vector<int64_t>{input.size(0),
                                                                    input.size(1) * 16,
                                                                    input.size(2), input.size(3)}
@@ -171,7 +174,10 @@ at::Tensor Conv2d(const Args& args) {
   CheckConv2dTypes(args, logical, weight);
   CheckConv2dSizes(args, logical, weight, stride, padding, dilation, groups);
   if (algorithm == "auto") {
-    bool blockedOut = sizes.size() == 4 && weight.dim() == 4 && sizes[1] == weight.size(1) &&
+    bool positive = std::all_of(stride.begin(), stride.end(), [](int64_t s) { return s > 0; }) &&
+                    std::all_of(dilation.begin(), dilation.end(), [](int64_t d) { return d > 0; });
+    bool blockedOut = positive && sizes.size() == 4 && weight.dim() == 4 &&
+                      sizes[1] == weight.size(1) &&
                       NextTakesBlocked(args, input, weight, bias,
                                        OutputSizes(sizes, weight, stride, padding, dilation));
     auto singleChannel = SingleChannelConv2d(input, weight, bias, stride, padding, dilation,

@@ -40,8 +40,8 @@ using Tag = memory::format_tag;
 
 // Shape of one convolution: batch, input and output channels, input height and width,
 // padding, whether it has a bias, whether it is for training (with a backward), and
-// whether its input and its output are in the 16-channel blocked layout (Blocked16Sizes)
-// instead of channels-last.
+// whether its input and its output are in the 16-channel blocked layout (nChw16c, a
+// [batch, channels / 16, height, width, 16] tensor) instead of channels-last.
 using ConvKey = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool,
                            bool, bool, bool>;
 
@@ -281,7 +281,9 @@ std::optional<memory> MaskToBlocked(const at::Tensor& grad, const at::Tensor& ou
       ReLUGradientSpan(g + begin, y + begin, blocked + begin, end - begin);
     });
   } else {
-    ForEachBlock(grad, [=](int64_t b, int64_t c) { ReLUGradientSpan(g + c, y + c, blocked + b, 16); });
+    ForEachBlock(grad, [=](int64_t b, int64_t c) {
+      ReLUGradientSpan(g + c, y + c, blocked + b, 16);
+    });
   }
   return Wrap(target, keep);
 }
