@@ -116,7 +116,19 @@ function isLabels(target: Tensor): boolean {
   return target.ndim === 1;
 }
 
-function checkTarget(headName: string, scores: Tensor, target: Tensor): void {
+function checkTarget(headName: string, scores: unknown, target: unknown): void {
+  for (const [name, value] of [
+    ['scores', scores],
+    ['target', target],
+  ] as const) {
+    if (!(value instanceof Tensor)) {
+      throw new TypeError(`${headName}: ${name} must be a Tensor, got ${typeName(value)}`);
+    }
+  }
+  checkShapes(headName, scores as Tensor, target as Tensor);
+}
+
+function checkShapes(headName: string, scores: Tensor, target: Tensor): void {
   if (scores.ndim !== 2) {
     throw new RangeError(`${headName}: scores must have shape [N, K], got [${scores.shape}]`);
   }
@@ -501,6 +513,12 @@ export function headNames(): string[] {
 
 /** Creates a head from its name, for example "ce-sum" or "isbe-tanh". */
 export function createHead(name: string, options: IsbeHeadOptions = {}): Head {
+  if (typeof name !== 'string') {
+    throw new TypeError(
+      `createHead takes a head name such as 'isbe-softmax', got ${typeName(name)}; known heads: ` +
+        headNames().join(', '),
+    );
+  }
   const reductions: Record<string, Reduction> = {
     'ce-none': 'none',
     'ce-mean': 'mean',

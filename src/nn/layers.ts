@@ -2,7 +2,7 @@
 import { native } from '../native/load.js';
 import { Generator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
-import { typeName } from '../util/type-name.js';
+import { typeName, valueText } from '../util/type-name.js';
 import { type ConvAlgorithm, conv2d, dropout, linear, maxPool2d } from './functional.js';
 import { defaultBias, defaultWeight } from './init.js';
 import { Module } from './module.js';
@@ -37,13 +37,13 @@ export class Conv2d extends Module {
     }
     if (!Number.isInteger(padding) || padding < 0) {
       throw new RangeError(
-        `Conv2d padding must be a non-negative integer, got ${JSON.stringify(padding)}`,
+        `Conv2d padding must be a non-negative integer, got ${valueText(padding)}`,
       );
     }
     const { algorithm = 'auto', generator } = options;
     if (algorithm !== 'auto' && algorithm !== 'direct') {
       throw new RangeError(
-        `Conv2d algorithm must be 'auto' or 'direct', got ${JSON.stringify(algorithm)}`,
+        `Conv2d algorithm must be 'auto' or 'direct', got ${valueText(algorithm)}`,
       );
     }
     requireGenerator('Conv2d', generator);
@@ -262,7 +262,7 @@ export class Sequential extends Module {
 
 function requirePositiveInteger(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
+    throw new RangeError(`${name} must be a positive integer, got ${valueText(value)}`);
   }
 }
 
@@ -280,6 +280,6 @@ function requireGenerator(layer: string, generator: unknown): void {
 
 function requireOptionalBoolean(name: string, value: unknown): void {
   if (value !== undefined && typeof value !== 'boolean') {
-    throw new TypeError(`${name} must be true or false, got ${JSON.stringify(value)}`);
+    throw new TypeError(`${name} must be true or false, got ${valueText(value)}`);
   }
 }

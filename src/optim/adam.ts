@@ -1,6 +1,7 @@
 import { native } from '../native/load.js';
 import { zerosLike } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { typeName, valueText } from '../util/type-name.js';
 import {
   copyLikeParams,
   nameScalars,
@@ -16,6 +17,13 @@ export interface AdamOptions {
   betas?: readonly [number, number];
   eps?: number;
   weightDecay?: number;
+}
+
+function checkBeta(name: string, beta: unknown): number {
+  if (typeof beta !== 'number' || !(beta >= 0 && beta < 1)) {
+    throw new RangeError(`Adam ${name} must be in [0, 1), got ${valueText(beta)}`);
+  }
+  return beta;
 }
 
 /**
@@ -34,23 +42,28 @@ export class Adam extends Optimizer {
   #expAvgSqs: Tensor[] = [];
 
   constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError(
+        `Adam takes an options object, such as { lr: 0.001 }, got ${typeName(options)}`,
+      );
+    }
     super(params, options.lr ?? 1e-3);
-    const [beta1, beta2] = options.betas ?? [0.9, 0.999];
-    if (!(beta1 >= 0 && beta1 < 1)) {
-      throw new RangeError(`Adam beta1 must be in [0, 1), got ${String(beta1)}`);
+    const betas: unknown = options.betas ?? [0.9, 0.999];
+    if (!Array.isArray(betas) || betas.length !== 2) {
+      throw new TypeError(
+        `Adam betas must be a pair such as [0.9, 0.999], got ${valueText(betas)}`,
+      );
     }
-    if (!(beta2 >= 0 && beta2 < 1)) {
-      throw new RangeError(`Adam beta2 must be in [0, 1), got ${String(beta2)}`);
-    }
+    const [beta1, beta2] = betas as unknown[];
     const { eps = 1e-8, weightDecay = 0 } = options;
     if (typeof eps !== 'number' || !(eps > 0 && eps < Infinity)) {
-      throw new RangeError(`Adam eps must be a positive number, got ${String(eps)}`);
+      throw new RangeError(`Adam eps must be a positive number, got ${valueText(eps)}`);
     }
     if (typeof weightDecay !== 'number' || !(weightDecay >= 0 && weightDecay < Infinity)) {
-      throw new RangeError(`Adam weightDecay must be 0 or more, got ${String(weightDecay)}`);
+      throw new RangeError(`Adam weightDecay must be 0 or more, got ${valueText(weightDecay)}`);
     }
-    this.beta1 = beta1;
-    this.beta2 = beta2;
+    this.beta1 = checkBeta('beta1', beta1);
+    this.beta2 = checkBeta('beta2', beta2);
     this.eps = eps;
     this.weightDecay = weightDecay;
     this.#steps = this.params.map(() => 0);

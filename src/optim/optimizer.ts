@@ -1,6 +1,7 @@
 import { native } from '../native/load.js';
 import { zerosLike } from '../tensor/creation.js';
 import { Tensor } from '../tensor/tensor.js';
+import { typeName, valueText } from '../util/type-name.js';
 
 /** An optimiser's state for checkpoints: counters and per-parameter tensors by name. */
 export interface OptimizerState {
@@ -14,18 +15,18 @@ export abstract class Optimizer {
   /** Learning rate used by the next step(). */
   lr: number;
 
-  constructor(params: Iterable<Tensor>, lr: number) {
-    this.params = [...params];
-    if (this.params.length === 0) throw new RangeError('optimizer got an empty parameter list');
-    const index = this.params.findIndex((param) => !(param instanceof Tensor));
-    if (index !== -1) {
+  constructor(params: Iterable<Tensor>, lr: unknown) {
+    if (typeof (params as Partial<Iterable<Tensor>> | null)?.[Symbol.iterator] !== 'function') {
       throw new TypeError(
-        `optimizer parameter ${index} is ${String(this.params[index])}, not a Tensor; ` +
-          'pass model.parameters()',
+        `an optimizer takes the parameters to train, such as model.parameters(), got ${typeName(params)}`,
       );
     }
-    if (!(lr > 0) || !Number.isFinite(lr)) {
-      throw new RangeError(`learning rate must be a positive number, got ${lr}`);
+    this.params = [...params];
+    if (this.params.length === 0) throw new RangeError('optimizer got an empty parameter list');
+    this.params.forEach(checkParameter);
+    checkDistinct(this.params);
+    if (typeof lr !== 'number' || !(lr > 0) || !Number.isFinite(lr)) {
+      throw new RangeError(`learning rate must be a positive number, got ${valueText(lr)}`);
     }
     this.lr = lr;
   }
@@ -61,6 +62,41 @@ export abstract class Optimizer {
 
   /** Frees the optimiser's own tensors (not the parameters). */
   abstract dispose(): void;
+}
+
+// A parameter must be a floating-point leaf tensor: autograd fills in the gradient of leaves only.
+function checkParameter(param: unknown, index: number): void {
+  if (!(param instanceof Tensor)) {
+    const shown = typeof param === 'object' && param !== null ? 'an object' : valueText(param);
+    throw new TypeError(
+      `optimizer parameter ${index} is ${shown}, not a Tensor; pass model.parameters()`,
+    );
+  }
+  if (!['float32', 'float64', 'bfloat16', 'float16'].includes(param.dtype)) {
+    throw new RangeError(
+      `optimizer parameter ${index} is ${param.dtype}; only floating-point tensors can be trained`,
+    );
+  }
+  if (!param.isLeaf) {
+    throw new RangeError(
+      `optimizer parameter ${index} is computed from other tensors, so it gets no gradient of ` +
+        'its own; pass the tensors it is computed from, or a leaf copy, t.detach().requiresGrad_()',
+    );
+  }
+}
+
+// The same tensor twice would be updated twice per step.
+function checkDistinct(params: readonly Tensor[]): void {
+  const seen = new Map<Tensor, number>();
+  params.forEach((param, index) => {
+    const first = seen.get(param);
+    if (first !== undefined) {
+      throw new RangeError(
+        `optimizer parameter ${index} is the same tensor as parameter ${first}; pass each once`,
+      );
+    }
+    seen.set(param, index);
+  });
 }
 
 /** Reads the tensors `prefix.0`, `prefix.1`, ... of a state, one per parameter. */

@@ -1,6 +1,7 @@
 import { native } from '../native/load.js';
 import { zerosLike } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { valueText } from '../util/type-name.js';
 import {
   copyLikeParams,
   nameScalars,
@@ -32,6 +33,11 @@ export class SGD extends Optimizer {
   #started: number[];
 
   constructor(params: Iterable<Tensor>, options: SgdOptions) {
+    if (typeof options !== 'object' || options === null || options.lr === undefined) {
+      throw new TypeError(
+        `SGD needs options with a learning rate, such as { lr: 0.01 }, got ${valueText(options)}`,
+      );
+    }
     super(params, options.lr);
     this.momentum = options.momentum ?? 0;
     this.dampening = options.dampening ?? 0;
@@ -42,8 +48,10 @@ export class SGD extends Optimizer {
       ['dampening', this.dampening],
       ['weightDecay', this.weightDecay],
     ] as const) {
-      if (!(value >= 0) || !Number.isFinite(value)) {
-        throw new RangeError(`SGD ${name} must be a finite number of at least 0, got ${value}`);
+      if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
+        throw new RangeError(
+          `SGD ${name} must be a finite number of at least 0, got ${valueText(value)}`,
+        );
       }
     }
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {

@@ -4,6 +4,8 @@
  * scope. Tensors created outside any scope live until dispose() or garbage collection.
  */
 
+import { typeName } from '../util/type-name.js';
+
 /** What a scope needs of a tensor; the Tensor class implements it. */
 export interface Disposable {
   dispose(): void;
@@ -23,6 +25,11 @@ export function track(tensor: Disposable): void {
  * because a scope cannot follow work that continues after an await.
  */
 export function tidy<R>(fn: () => R): R {
+  if (typeof fn !== 'function') {
+    throw new TypeError(
+      `tidy() takes a function, such as tidy(() => a.add(b)), got ${typeName(fn)}`,
+    );
+  }
   scopes.push([]);
   let result: R | undefined;
   let created: Disposable[] = [];

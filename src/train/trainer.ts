@@ -112,6 +112,16 @@ function classWeightTensor(config: TrainConfig, numClasses: number): Tensor | un
   return tensor(classWeights, { dtype: 'float32' }).keep();
 }
 
+// An ignore index outside the classes is legal, as in PyTorch, but leaves no image out.
+function warnOfUnusedIgnoreIndex(ignoreIndex: number | undefined, numClasses: number): void {
+  if (ignoreIndex === undefined || (ignoreIndex >= 0 && ignoreIndex < numClasses)) return;
+  process.emitWarning(
+    `ignore index ${ignoreIndex} is not a label of this data set (0 to ${numClasses - 1}), ` +
+      'so no image is left out',
+    { code: 'ISBE_IGNORE_INDEX_UNUSED' },
+  );
+}
+
 function now(): number {
   return performance.now() / 1000;
 }
@@ -142,6 +152,7 @@ export class Trainer {
   ) {
     validateConfig(config);
     this.#classWeights = classWeightTensor(config, data.numClasses);
+    warnOfUnusedIgnoreIndex(config.ignoreIndex, data.numClasses);
     this.precision = resolvePrecision(config.precision);
     setNumThreads(config.threads);
     // The default generator initialises the weights, in the same order as PyTorch, so a

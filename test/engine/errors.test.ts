@@ -199,6 +199,14 @@ describe('disposed tensors', () => {
     assert.match(error.message, /^cat: argument 'tensors' is a disposed tensor/);
   });
 
+  test('tidy of something other than a function', () => {
+    assert.throws(() => tidy(5 as unknown as () => number), {
+      name: 'TypeError',
+      message: 'tidy() takes a function, such as tidy(() => a.add(b)), got number',
+    });
+    assertStillComputes();
+  });
+
   test('DisposedTensorError after tidy scope', () => {
     let escaped: Tensor | undefined;
     tidy(() => {

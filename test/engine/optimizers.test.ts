@@ -401,6 +401,68 @@ describe('invalid optimizer settings', () => {
     }
   });
 
+  test('parameter lists that cannot be trained', () => {
+    using param = parameter([1, 2]);
+    using labels = tensor([1, 2], { dtype: 'int64' });
+    using doubled = param.mul(2);
+    const cases: [() => unknown, string, string][] = [
+      [
+        () => new optim.Adam(null as unknown as Tensor[]),
+        'TypeError',
+        'an optimizer takes the parameters to train, such as model.parameters(), got null',
+      ],
+      [
+        () => new optim.Adam([labels]),
+        'RangeError',
+        'optimizer parameter 0 is int64; only floating-point tensors can be trained',
+      ],
+      [
+        () => new optim.Adam([doubled]),
+        'RangeError',
+        'optimizer parameter 0 is computed from other tensors, so it gets no gradient of its ' +
+          'own; pass the tensors it is computed from, or a leaf copy, t.detach().requiresGrad_()',
+      ],
+      [
+        () => new optim.Adam([param, param]),
+        'RangeError',
+        'optimizer parameter 1 is the same tensor as parameter 0; pass each once',
+      ],
+    ];
+    for (const [run, name, message] of cases) assert.throws(run, { name, message });
+  });
+
+  test('options of the wrong type', () => {
+    using param = parameter([1, 2]);
+    const cases: [() => unknown, string, string][] = [
+      [
+        () => new optim.Adam([param], null as unknown as optim.AdamOptions),
+        'TypeError',
+        'Adam takes an options object, such as { lr: 0.001 }, got null',
+      ],
+      [
+        () => new optim.Adam([param], { lr: '0.1' as unknown as number }),
+        'RangeError',
+        'learning rate must be a positive number, got "0.1"',
+      ],
+      [
+        () => new optim.Adam([param], { lr: NaN }),
+        'RangeError',
+        'learning rate must be a positive number, got NaN',
+      ],
+      [
+        () => new optim.Adam([param], { betas: 0.9 as unknown as [number, number] }),
+        'TypeError',
+        'Adam betas must be a pair such as [0.9, 0.999], got 0.9',
+      ],
+      [
+        () => new optim.SGD([param], undefined as unknown as optim.SgdOptions),
+        'TypeError',
+        'SGD needs options with a learning rate, such as { lr: 0.01 }, got undefined',
+      ],
+    ];
+    for (const [run, name, message] of cases) assert.throws(run, { name, message });
+  });
+
   test('SGD negative momentum', () => {
     using param = parameter([1, 2]);
     assert.throws(() => new optim.SGD([param], { lr: 0.1, momentum: -1 }), {

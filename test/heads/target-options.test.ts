@@ -413,6 +413,24 @@ describe('head option errors', () => {
     assert.throws(() => createHead('ce-sum', { reduction: 'mean' }), /part of the head's name/);
   });
 
+  test('arguments of the wrong type', () => {
+    assert.throws(() => createHead(undefined as unknown as string), {
+      name: 'TypeError',
+      message:
+        /^createHead takes a head name such as 'isbe-softmax', got undefined; known heads: ce-none/,
+    });
+    using scores = scoresOf(handLogits);
+    const head = new IsbeHead('softmax');
+    assert.throws(() => head.lossSum(null as unknown as Tensor, scores), {
+      name: 'TypeError',
+      message: 'isbe-softmax: scores must be a Tensor, got null',
+    });
+    assert.throws(() => head.lossSum(scores, [0, 1] as unknown as Tensor), {
+      name: 'TypeError',
+      message: 'isbe-softmax: target must be a Tensor, got object',
+    });
+  });
+
   test('label outside the classes', () => {
     using labels = labelsOf([0, 3]);
     using scores = scoresOf(handLogits);

@@ -93,3 +93,16 @@ test('custom training loop example learns', () => {
   const accuracy = trainOneEpoch(2000);
   assert.ok(accuracy > 50, `test accuracy ${accuracy} % should be well above chance`);
 });
+
+test('an ignore index outside the labels is reported', async () => {
+  const warnings: string[] = [];
+  const listen = (warning: Error & { code?: string }) => warnings.push(warning.code ?? '');
+  process.on('warning', listen);
+  try {
+    await trainInto('ignore-index', { epochs: 1, limit: 256, testLimit: 128, ignoreIndex: 12 });
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    process.off('warning', listen);
+  }
+  assert.ok(warnings.includes('ISBE_IGNORE_INDEX_UNUSED'), `warnings: ${warnings.join(', ')}`);
+});
