@@ -15,7 +15,9 @@ struct FlattenKeepingFormat : public torch::autograd::Function<FlattenKeepingFor
     context->saved_data["sizes"] = input.sizes().vec();
     bool channelsLast = input.suggest_memory_format() == at::MemoryFormat::ChannelsLast;
     context->saved_data["channelsLast"] = channelsLast;
-    return input.reshape({input.size(0), -1});
+    // The size of the rest, spelled out: reshape cannot infer -1 for an empty batch.
+    int64_t rest = input.size(1) * input.size(2) * input.size(3);
+    return input.reshape({input.size(0), rest});
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* context,

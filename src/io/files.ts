@@ -4,6 +4,7 @@
  */
 import {
   closeSync,
+  existsSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -12,7 +13,7 @@ import {
   writeFileSync,
   writevSync,
 } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 let counter = 0;
 
@@ -104,11 +105,31 @@ export function writeJsonLinesAtomic(path: string, values: readonly unknown[]): 
 }
 
 /**
+ * Creates a folder and its missing parents, one level at a time, as mkdir -p does.
+ * Node 20's own recursive mkdirSync retries forever under a file system that refuses new
+ * folders, such as /proc, where this throws the first refusal instead.
+ */
+export function makeFolders(path: string): void {
+  const missing: string[] = [];
+  for (let folder = resolve(path); !existsSync(folder); folder = dirname(folder)) {
+    missing.unshift(folder);
+    if (dirname(folder) === folder) break;
+  }
+  for (const folder of missing) {
+    try {
+      mkdirSync(folder);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+}
+
+/**
  * Creates a new folder `<parent>/<name>`, or `<name>-2`, `<name>-3`, ... when taken.
  * mkdir fails when the folder exists, so two processes never get the same folder.
  */
 export function createUniqueFolder(parent: string, name: string): string {
-  mkdirSync(parent, { recursive: true });
+  makeFolders(parent);
   for (let attempt = 1; attempt < 10000; attempt++) {
     const path = join(parent, attempt === 1 ? name : `${name}-${attempt}`);
     try {

@@ -7,11 +7,11 @@
  * after kill -9 for example, counts as free.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { processExists } from './files.js';
+import { makeFolders, processExists } from './files.js';
 
 // NOTE: claims exclude only processes of one machine that share a temporary folder (the
 // same TMPDIR). Two machines that share a folder over a network file system can still
@@ -32,7 +32,7 @@ function readOwner(path: string): number | null {
  * when another live process has claimed it.
  */
 export function claimFolder(dir: string): () => void {
-  mkdirSync(claimsDir, { recursive: true });
+  makeFolders(claimsDir);
   const key = createHash('sha256').update(realpathSync(dir)).digest('hex').slice(0, 32);
   const path = join(claimsDir, `${key}.pid`);
   for (let attempt = 0; attempt < 3; attempt++) {

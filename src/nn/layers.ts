@@ -88,8 +88,8 @@ export class Conv2d extends Module {
     next: Conv2d | undefined,
   ): Tensor {
     const { stride, padding, algorithm } = this;
-    // The addon decides which convolutions use Winograd from their shapes; a follower
-    // that asks for the direct algorithm never does.
+    // The addon decides which convolutions use Winograd from their shapes; a follower set
+    // to the direct algorithm never does.
     const linked = next?.algorithm === 'auto' ? next : undefined;
     const out = native.conv2d(
       input.handle,
@@ -151,7 +151,9 @@ export class Dropout extends Module {
     readonly generator?: Generator,
   ) {
     super();
-    if (!(p >= 0 && p < 1)) throw new RangeError(`Dropout p must be in [0, 1), got ${p}`);
+    if (typeof p !== 'number' || !(p >= 0 && p < 1)) {
+      throw new RangeError(`Dropout p must be a number in [0, 1), got ${valueText(p)}`);
+    }
     requireGenerator('Dropout', generator);
   }
 
@@ -238,6 +240,9 @@ export class Sequential extends Module {
    * next layer has consumed them; autograd keeps what backward() needs on its own.
    */
   forward(input: Tensor): Tensor {
+    if (!(input instanceof Tensor)) {
+      throw new TypeError(`Sequential.forward takes a Tensor, got ${typeName(input)}`);
+    }
     let output = input;
     let blocked = false;
     for (let i = 0; i < this.layers.length; i++) {

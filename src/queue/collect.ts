@@ -3,13 +3,13 @@
  * local one (grid.json and trainings/<name>/ run folders), so the tables and the report
  * read it unchanged.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Queue } from 'bullmq';
 
 import { type GridConfig, trainingsDir } from '../experiments/grid.js';
-import { writeFileAtomic } from '../io/files.js';
+import { makeFolders, writeFileAtomic } from '../io/files.js';
 import { modelFile, resumeFile } from '../train/checkpoint.js';
 import { gridQueueJobs, type TrainingJobData, type TrainingJobReturn } from './jobs.js';
 import { resultFiles, type ResultStore } from './results.js';
@@ -53,7 +53,7 @@ export async function collectGrid(
       continue;
     }
     const runDir = join(dir, trainingsDir, job.data.name);
-    mkdirSync(runDir, { recursive: true });
+    makeFolders(runDir);
     for (const name of resultFiles) writeFileAtomic(join(runDir, name), result.files[name]);
     if (!copyModelFiles(result.modelDir, runDir)) report.withoutModel.push(job.data.name);
     report.collected.push(job.data.name);

@@ -6,7 +6,7 @@
  * count.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,6 +21,7 @@ import { claimFolder } from '../io/folder-claim.js';
 import { resumeFile } from '../train/checkpoint.js';
 import type { TrainConfig } from '../train/config.js';
 import { readRun, type RunRecord, runFiles } from '../train/run-folder.js';
+import { makeFolders } from '../io/files.js';
 
 /** A message from the parent to a child process. */
 export type PoolRequest =
@@ -125,7 +126,7 @@ class Pool {
         return;
       }
       const { config } = current;
-      mkdirSync(current.dir, { recursive: true });
+      makeFolders(current.dir);
       this.callbacks.onTrainingStart?.(config, current.index, this.count, number);
       send(child, {
         type: 'train',

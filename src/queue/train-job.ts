@@ -3,7 +3,7 @@
  * when there is one and trains into a run folder on the worker. It reports progress,
  * ships a checkpoint at each epoch end and stores the finished run's files in Redis.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Job } from 'bullmq';
@@ -20,6 +20,7 @@ import type { BatchProgress } from '../train/trainer.js';
 import type { TrainingJobData, TrainingJobProgress, TrainingJobReturn } from './jobs.js';
 import type { Logger } from './log.js';
 import { resultFiles, type ResultStore, type StoredResult } from './results.js';
+import { makeFolders } from '../io/files.js';
 
 /** Settings of the worker that apply to every job it takes. */
 export interface JobRunnerOptions {
@@ -90,7 +91,7 @@ export async function processTrainingJob(
   validateConfig(config);
   const dir = join(options.workDir, jobId);
   rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
+  makeFolders(dir);
   try {
     return await trainInto(dir, config, job, token, data, options);
   } finally {

@@ -2,11 +2,11 @@
  * Writes a report on one or more run folders: report.html (self-contained), one SVG and
  * one PNG file per figure, and report.json listing them.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { paperTables } from '../experiments/tables.js';
-import { writeFileAtomic, writeJsonAtomic } from '../io/files.js';
+import { makeFolders, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
 import { buildFigures, type Figure } from './figures.js';
 import { renderHtml, type RenderedFigure } from './html.js';
 import { renderSvg, svgToPng } from './render.js';
@@ -67,7 +67,7 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   const sources = labelSources(options.dirs.map(readSource));
   const lines = collectLines(sources);
   const figures = buildFigures(sources, lines);
-  mkdirSync(options.outDir, { recursive: true });
+  makeFolders(options.outDir);
 
   const warnings: string[] = [];
   const rendered: RenderedFigure[] = [];

@@ -377,6 +377,21 @@ describe('invalid JS arguments', () => {
       [() => randn([2], { generator: 5 as never }), 'TypeError', /randn: option 'generator'/],
       [() => new nn.Sequential([null as never]), 'TypeError', /layer 0 must be a Module, got null/],
       [() => new CrossEntropyHead('avg' as 'mean'), 'RangeError', /reduction "avg"; expected none/],
+      [
+        () => new nn.Dropout('0.5' as never),
+        'RangeError',
+        /Dropout p must be a number in \[0, 1\), got "0.5"/,
+      ],
+      [
+        () => new nn.Sequential([new nn.ReLU()]).forward(undefined as never),
+        'TypeError',
+        /Sequential.forward takes a Tensor, got undefined/,
+      ],
+      [
+        () => new nn.Conv2d({ inChannels: NaN, outChannels: 2, kernelSize: 3 }),
+        'RangeError',
+        /Conv2d inChannels must be a positive integer, got NaN/,
+      ],
     ];
     for (const [build, name, message] of cases) {
       const error = thrownBy(build);

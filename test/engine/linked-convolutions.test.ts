@@ -206,6 +206,20 @@ describe('convolutions linked in 16-channel blocks', () => {
     });
   });
 
+  test('an empty batch gives an empty output and gradient', () => {
+    tidy(() => {
+      const weight = randn([16, 16, 3, 3]).requiresGrad_();
+      const output = conv2d(randn([0, 16, 10, 10]).contiguous('channelsLast'), weight);
+      assert.deepEqual(output.shape, [0, 16, 8, 8]);
+      const layers = chain();
+      const net = new nn.Sequential([layers[0]!, new nn.ReLU(), layers[1]!, new nn.Flatten()]);
+      const flat = net.forward(randn([0, 1, 16, 16]).contiguous('channelsLast'));
+      assert.deepEqual(flat.shape, [0, 32 * 12 * 12]);
+      flat.sum().backward();
+      assert.equal(layers[1]!.weight.grad!.abs().max().item(), 0);
+    });
+  });
+
   test('a blocked input must be [N, C / 16, H, W, 16]', () => {
     tidy(() => {
       const input = randn([1, 32, 6, 6]);

@@ -1,12 +1,13 @@
 // writeFileAtomic with a list of chunks: the file contains the chunks joined, whatever
-// their number and sizes, and no temporary file stays behind.
+// their number and sizes, and no temporary file stays behind. makeFolders creates nested
+// folders and fails at once where folders cannot be made.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { writeFileAtomic } from '../../src/io/files.js';
+import { makeFolders, writeFileAtomic } from '../../src/io/files.js';
 
 test('chunked atomic write joins chunks', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'isbe-chunks-'));
@@ -23,4 +24,18 @@ test('chunked atomic write joins chunks', (t) => {
     'the file differs from the chunks joined',
   );
   assert.deepEqual(readdirSync(dir), ['joined.bin']);
+});
+
+test('makeFolders creates missing parents and accepts existing ones', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'isbe-folders-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const nested = join(dir, 'a', 'b', 'c');
+  makeFolders(nested);
+  makeFolders(nested);
+  assert.ok(statSync(nested).isDirectory());
+});
+
+// Node 20's recursive mkdirSync retries forever here; makeFolders must throw instead.
+test('makeFolders fails at once under /proc', { skip: !existsSync('/proc/self') }, () => {
+  assert.throws(() => makeFolders('/proc/isbe-no-such-folder/run'), { code: 'ENOENT' });
 });

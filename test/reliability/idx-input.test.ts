@@ -36,6 +36,16 @@ interface Case {
 
 const cases: Case[] = [
   {
+    name: 'test files without images',
+    damage: (folder) => {
+      folder['t10k-images-idx3-ubyte'] = imagesIdx(0, 28);
+      folder[testLabels] = labelsIdx([]);
+      return {};
+    },
+    expected:
+      'isbe: error: DATA/t10k-images-idx3-ubyte holds no images; the test set needs at least one',
+  },
+  {
     name: 'labels file where images belong',
     damage: (folder) => {
       folder[trainImages] = folder[trainLabels];
