@@ -32,6 +32,12 @@ export function* shuffledBatches(
   firstBatch = 0,
 ): IterableIterator<Batch> {
   const count = setSize(set);
+  if (set.images.shape[0] !== count) {
+    throw new RangeError(
+      `shuffledBatches: the set has ${set.images.shape[0]} images but ${count} labels; ` +
+        'give one label per image',
+    );
+  }
   const batches = batchCount(count, batchSize);
   const order = randperm(count, { generator }).keep();
   try {

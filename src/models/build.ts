@@ -4,6 +4,7 @@ import { Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '.
 import type { ConvAlgorithm } from '../nn/functional.js';
 import type { Module } from '../nn/module.js';
 import type { Generator } from '../tensor/random.js';
+import { valueText } from '../util/type-name.js';
 import { formatNetwork, type NetworkSpec, SpecError } from './spec.js';
 
 export interface BuildOptions {
@@ -16,12 +17,29 @@ export interface BuildOptions {
   convAlgorithm?: ConvAlgorithm;
 }
 
+function checkBuildOptions(options: BuildOptions): void {
+  const shape: unknown = (options as Partial<BuildOptions> | null)?.inputShape;
+  const positive = (value: unknown) => Number.isInteger(value) && (value as number) > 0;
+  if (!Array.isArray(shape) || shape.length !== 3 || !shape.every(positive)) {
+    throw new TypeError(
+      `buildNetwork needs options.inputShape, the [C, H, W] of one image such as [1, 28, 28], ` +
+        `got ${valueText(shape)}`,
+    );
+  }
+  if (!positive(options.numClasses)) {
+    throw new TypeError(
+      `buildNetwork needs options.numClasses, a positive integer, got ${valueText(options.numClasses)}`,
+    );
+  }
+}
+
 /**
  * Builds a network as a Sequential whose layer indices match the equivalent PyTorch
  * nn.Sequential, so checkpoint names such as "6.weight" line up. Checks that each layer
  * fits the feature map it receives and that the last layer has one output per class.
  */
 export function buildNetwork(spec: NetworkSpec, options: BuildOptions): Sequential {
+  checkBuildOptions(options);
   let [channels, height, width] = options.inputShape;
   let features: number | undefined;
   const modules: Module[] = [];

@@ -1,4 +1,5 @@
-// Batching of an image set: batch sizes, coverage of every image, and invalid batch sizes.
+// Batching of an image set: batch sizes, coverage of every image, and invalid batch sizes
+// and sets.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
@@ -32,6 +33,16 @@ describe('batches', () => {
       seen.sort((a, b) => a - b),
       Array.from({ length: 10 }, (_, i) => i),
     );
+    set.images.dispose();
+    set.labels.dispose();
+  });
+
+  test('a set with more images than labels is rejected', () => {
+    const set = { images: zeros([5, 1, 2, 2]), labels: arange(3, { dtype: 'int64' }) };
+    assert.throws(() => shuffledBatches(set, 2, new Generator(0)).next(), {
+      name: 'RangeError',
+      message: 'shuffledBatches: the set has 5 images but 3 labels; give one label per image',
+    });
     set.images.dispose();
     set.labels.dispose();
   });

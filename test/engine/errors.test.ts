@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import {
+  buildNetwork,
   cat,
   CrossEntropyHead,
   DisposedTensorError,
@@ -11,6 +12,7 @@ import {
   nn,
   rand,
   randn,
+  resolveNetwork,
   type Tensor,
   tensor,
   tidy,
@@ -381,6 +383,11 @@ describe('invalid JS arguments', () => {
         () => new nn.Dropout('0.5' as never),
         'RangeError',
         /Dropout p must be a number in \[0, 1\), got "0.5"/,
+      ],
+      [
+        () => buildNetwork(resolveNetwork('N0'), {} as never),
+        'TypeError',
+        /buildNetwork needs options.inputShape, the \[C, H, W\] of one image such as \[1, 28, 28\], got undefined/,
       ],
       [
         () => new nn.Sequential([new nn.ReLU()]).forward(undefined as never),
