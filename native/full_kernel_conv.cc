@@ -5,7 +5,7 @@
 namespace isbe {
 namespace {
 
-// Whether the convolution has a 1×1 output that covers every input pixel once.
+// Returns whether the convolution has a 1×1 output that covers every input pixel once.
 bool CoversInput(const at::Tensor& input, const at::Tensor& weight, at::IntArrayRef padding,
                  at::IntArrayRef dilation, int64_t groups) {
   if (input.dim() != 4 || weight.dim() != 4 || groups != 1 || input.size(0) == 0) return false;
@@ -21,7 +21,8 @@ bool CoversInput(const at::Tensor& input, const at::Tensor& weight, at::IntArray
   return true;
 }
 
-// Float32, float64 and bfloat16 have CPU matrix products; autocast casts to bfloat16 itself.
+// Returns whether libtorch has a CPU matrix product for the dtypes: float32, float64 and
+// bfloat16. Under autocast it casts to bfloat16 itself.
 bool SupportedTypes(const at::Tensor& input, const at::Tensor& weight) {
   if (!input.device().is_cpu() || !weight.device().is_cpu()) return false;
   if (at::autocast::is_cpu_enabled()) return true;
@@ -30,8 +31,8 @@ bool SupportedTypes(const at::Tensor& input, const at::Tensor& weight) {
          (type == at::kFloat || type == at::kDouble || type == at::kBFloat16);
 }
 
-// The rows of a batch, flattened in the order of its memory, so that no copy is needed, and
-// the weight flattened in the same order.
+// Flattens each image of a batch in the order of its memory, so that no copy is needed, and
+// the weight in the same order.
 std::pair<at::Tensor, at::Tensor> Flatten(const at::Tensor& input, const at::Tensor& weight) {
   int64_t batch = input.size(0), outputs = weight.size(0);
   if (input.suggest_memory_format() == at::MemoryFormat::ChannelsLast) {

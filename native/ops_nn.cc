@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <limits>
 
+#include "blocked_layout.h"
 #include "full_kernel_conv.h"
 #include "gate.h"
 #include "single_channel_conv.h"
@@ -95,7 +96,7 @@ void CheckConv2dSizes(const Args& args, const at::Tensor& input, const at::Tenso
   }
 }
 
-// The [batch, channels, height, width] sizes of a convolution's output.
+// Returns the [batch, channels, height, width] sizes of a convolution's output.
 std::vector<int64_t> OutputSizes(const std::vector<int64_t>& input, const at::Tensor& weight,
                                  const std::vector<int64_t>& stride,
                                  const std::vector<int64_t>& padding,
@@ -108,9 +109,9 @@ std::vector<int64_t> OutputSizes(const std::vector<int64_t>& input, const at::Te
   return sizes;
 }
 
-// Whether the convolution should write its output in 16-channel blocks for the next one,
-// given in arguments 10 to 13 (weight, bias?, padding, stride): only when that one will
-// run through Winograd, which reads such blocks without converting them.
+// Returns whether the convolution should write its output in 16-channel blocks for the next
+// one, given in arguments 10 to 13 (weight, bias?, padding, stride). It should when that
+// one will run through Winograd, which reads such blocks without converting them.
 bool NextTakesBlocked(const Args& args, const at::Tensor& input, const at::Tensor& weight,
                       const c10::optional<at::Tensor>& bias, const std::vector<int64_t>& output) {
   if (!args.has(10) || output[1] % 16 != 0 || output[2] < 1 || output[3] < 1) return false;
@@ -165,15 +166,14 @@ at::Tensor Conv2d(const Args& args) {
     input = FromBlocked16(input);
     inputBlocked = false;
   }
-  std::vector<int64_t> sizes = inputBlocked ? std::vector<int64_t>{input.size(0),
-                                                                   input.size(1) * 16,
-                                                                   input.size(2), input.size(3)}
-                                            : input.sizes().vec();
+  std::vector<int64_t> sizes = inputBlocked ? LogicalSizes(input) : input.sizes().vec();
   const at::Tensor logical = inputBlocked ? at::empty(sizes, input.options().device(at::kMeta))
                                           : input;
   CheckConv2dTypes(args, logical, weight);
   CheckConv2dSizes(args, logical, weight, stride, padding, dilation, groups);
-  if (algorithm == "auto") {
+  // The addon's kernels take a 5-D input as blocked, so any other 5-D input goes to
+  // libtorch, which rejects it.
+  if (algorithm == "auto" && (inputBlocked || input.dim() != 5)) {
     bool positive = std::all_of(stride.begin(), stride.end(), [](int64_t s) { return s > 0; }) &&
                     std::all_of(dilation.begin(), dilation.end(), [](int64_t d) { return d > 0; });
     bool blockedOut = positive && sizes.size() == 4 && weight.dim() == 4 &&

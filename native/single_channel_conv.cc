@@ -130,7 +130,7 @@ void ForwardImages(const float* input, const float* taps, const float* bias, flo
   }
 }
 
-// A new output tensor in `layout`.
+// Returns a new output tensor in `layout`.
 at::Tensor EmptyOutput(const at::Tensor& input, const Shape& s, OutputLayout layout) {
   if (layout == OutputLayout::kBlocked16) {
     return at::empty({s.batch, s.filters / 16, s.outHeight, s.outWidth, 16}, input.options());

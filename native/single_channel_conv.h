@@ -3,12 +3,9 @@
 
 #include <ATen/ATen.h>
 
-namespace isbe {
+#include "blocked_layout.h"
 
-// Memory layouts of a convolution's output. kBlocked16 is a [batch, channels / 16, height,
-// width, 16] tensor, the layout of oneDNN's Winograd kernels (nChw16c), which a following
-// Winograd convolution reads without converting it.
-enum class OutputLayout : int64_t { kContiguous, kChannelsLast, kBlocked16 };
+namespace isbe {
 
 // Computes at::conv2d of a float32 input with one channel in one pass over the images, with
 // its own backward for the weight and bias, followed by ReLU when `relu` is set. With

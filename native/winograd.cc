@@ -11,6 +11,7 @@
 
 #include "winograd.h"
 
+#include "blocked_layout.h"
 #include "gate.h"
 #include "spans.h"
 
@@ -155,28 +156,21 @@ void Store(dnnl::stream& stream, memory result, memory out) {
   dnnl::reorder(result, out).execute(stream, result, out);
 }
 
-// The [batch, channels, height, width] sizes of a channels-last tensor or of a blocked one.
-std::vector<int64_t> LogicalSizes(const at::Tensor& tensor) {
-  if (tensor.dim() == 5) {
-    return {tensor.size(0), tensor.size(1) * 16, tensor.size(2), tensor.size(3)};
-  }
-  return tensor.sizes().vec();
-}
-
 ConvKey KeyOf(const std::vector<int64_t>& input, const at::Tensor& weight, bool hasBias,
               at::IntArrayRef padding, bool training, bool blockedIn, bool blockedOut) {
   return {input[0],   input[1],   weight.size(0), input[2], input[3],  padding[0],
           padding[1], hasBias,    training,       blockedIn, blockedOut};
 }
 
-// A new tensor of the given [batch, channels, height, width] dims, channels-last or blocked.
+// Returns a new tensor of the given [batch, channels, height, width] dims, channels-last or
+// blocked.
 at::Tensor EmptyLike(const memory::dims& dims, bool blocked, const at::Tensor& like) {
   if (blocked) return at::empty({dims[0], dims[1] / 16, dims[2], dims[3], 16}, like.options());
   return at::empty({dims[0], dims[1], dims[2], dims[3]},
                    like.options().memory_format(at::MemoryFormat::ChannelsLast));
 }
 
-// ReLU of every element of a blocked tensor, in place. Like at::relu, it keeps NaN.
+// Applies ReLU to every element of a blocked tensor, in place. Like at::relu, it keeps NaN.
 void ReLUInPlace(const memory& blocked) {
   float* x = static_cast<float*>(blocked.get_data_handle());
   int64_t count = static_cast<int64_t>(blocked.get_desc().get_size() / sizeof(float));
@@ -351,7 +345,8 @@ at::Tensor ChannelsLast(const at::Tensor& tensor) {
   return tensor.contiguous(at::MemoryFormat::ChannelsLast);
 }
 
-// A channels-last or blocked tensor as the plan's user layout expects it.
+// Returns a channels-last or blocked tensor in the memory order that the plan's user
+// layout expects.
 at::Tensor InUserLayout(const at::Tensor& tensor) {
   return tensor.dim() == 5 ? tensor.contiguous() : ChannelsLast(tensor);
 }
@@ -429,9 +424,8 @@ struct WinogradConvBias : public torch::autograd::Function<WinogradConvBias> {
 
 // Whether a convolution should use Winograd: float32 on the CPU, 3×3, stride 1, no
 // dilation, one group, channel counts that oneDNN's blocked layout accepts, at least one
-// image (an empty batch crashed oneDNN with SIGFPE while it planned the backward), and an
-// output that is small enough (SmallOutput). `sizes` are the input's [batch, channels,
-// height, width].
+// image (an empty training batch crashed oneDNN with SIGFPE), and an output that is small
+// enough (SmallOutput). `sizes` are the input's [batch, channels, height, width].
 bool Eligible(const std::vector<int64_t>& sizes, const at::Tensor& input, const at::Tensor& weight,
               at::IntArrayRef stride, at::IntArrayRef dilation, int64_t groups) {
   return input.device().is_cpu() && input.scalar_type() == at::kFloat &&
@@ -474,7 +468,7 @@ bool IsTraining(const at::Tensor& input, const at::Tensor& weight,
          (input.requires_grad() || weight.requires_grad() || (bias && bias->requires_grad()));
 }
 
-// The Winograd plan for this convolution, or null when it should use libtorch's.
+// Returns the Winograd plan for this convolution, or null when it should use libtorch's.
 std::shared_ptr<ConvPlan> PlanFor(const std::vector<int64_t>& sizes, const at::Tensor& input,
                                   const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
                                   at::IntArrayRef stride, at::IntArrayRef padding,
@@ -512,7 +506,7 @@ at::Tensor Conv2dAuto(const at::Tensor& input, const at::Tensor& weight,
       output = RunForward(*plan, InUserLayout(input), ChannelsLast(weight), bias, relu);
     }
     // The output is channels-last or blocked. libtorch returns NCHW unless an argument is
-    // channels-last, so this does the same; a blocked input counts as neither.
+    // channels-last, so this does the same, and a blocked input counts as neither.
     bool channelsLast = blockedOut ||
                         input.suggest_memory_format() == at::MemoryFormat::ChannelsLast ||
                         weight.suggest_memory_format() == at::MemoryFormat::ChannelsLast;

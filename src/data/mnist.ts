@@ -111,7 +111,7 @@ export function loadIdxData(options: IdxDataOptions = {}): DataSplits {
   const testCount = test.labels.dims[0] as number;
   if (testCount === 0) {
     throw new DataError(
-      `${join(dir, mnistFiles.testImages)} holds no images; the test set needs at least one`,
+      `${join(dir, mnistFiles.testImages)} contains no images; give a test file with at least one`,
     );
   }
   return splitTrainValidation({

@@ -67,9 +67,10 @@ export abstract class Optimizer {
 // A parameter must be a floating-point leaf tensor: autograd fills in the gradient of leaves only.
 function checkParameter(param: unknown, index: number): void {
   if (!(param instanceof Tensor)) {
-    const shown = typeof param === 'object' && param !== null ? 'an object' : valueText(param);
+    const description =
+      typeof param === 'object' && param !== null ? 'an object' : valueText(param);
     throw new TypeError(
-      `optimizer parameter ${index} is ${shown}, not a Tensor; pass model.parameters()`,
+      `optimizer parameter ${index} is ${description}, not a Tensor; pass model.parameters()`,
     );
   }
   if (!['float32', 'float64', 'bfloat16', 'float16'].includes(param.dtype)) {

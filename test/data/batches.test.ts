@@ -37,7 +37,7 @@ describe('batches', () => {
     set.labels.dispose();
   });
 
-  test('a set with more images than labels is rejected', () => {
+  test('more images than labels rejected', () => {
     const set = { images: zeros([5, 1, 2, 2]), labels: arange(3, { dtype: 'int64' }) };
     assert.throws(() => shuffledBatches(set, 2, new Generator(0)).next(), {
       name: 'RangeError',

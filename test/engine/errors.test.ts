@@ -201,7 +201,7 @@ describe('disposed tensors', () => {
     assert.match(error.message, /^cat: argument 'tensors' is a disposed tensor/);
   });
 
-  test('tidy of something other than a function', () => {
+  test('tidy of a non-function', () => {
     assert.throws(() => tidy(5 as unknown as () => number), {
       name: 'TypeError',
       message: 'tidy() takes a function, such as tidy(() => a.add(b)), got number',

@@ -17,12 +17,9 @@ import {
   tidy,
 } from '../../src/index.js';
 import { native } from '../../src/native/load.js';
+import { relativeError } from './gradcheck.js';
 
 const { conv2d } = nn.functional;
-
-function relativeError(actual: Tensor, expected: Tensor): number {
-  return tidy(() => actual.sub(expected).abs().max().item() / expected.abs().max().item());
-}
 
 interface Case {
   name: string;

@@ -1,6 +1,6 @@
 /**
- * Test helpers: a finite-difference gradient check in float64 and an element-wise
- * closeness assertion. The file name does not end in .test.ts, so the runner skips it.
+ * Test helpers: a finite-difference gradient check in float64, an element-wise closeness
+ * assertion and the relative error of two tensors. The file name does not end in .test.ts, so the runner skips it.
  */
 import assert from 'node:assert/strict';
 
@@ -137,4 +137,9 @@ export function sampleValues(count: number, low: number, high: number, seed: num
     values.push(low + (high - low) * unit);
   }
   return values;
+}
+
+/** Returns the largest absolute difference of two tensors over the largest magnitude of `expected`. */
+export function relativeError(actual: Tensor, expected: Tensor): number {
+  return tidy(() => actual.sub(expected).abs().max().item() / expected.abs().max().item());
 }

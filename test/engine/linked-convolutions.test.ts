@@ -16,13 +16,10 @@ import {
   zeros,
 } from '../../src/index.js';
 import { native } from '../../src/native/load.js';
+import { relativeError } from './gradcheck.js';
 
 const { conv2d } = nn.functional;
 const winograd = native.winogradAvailable();
-
-function relativeError(actual: Tensor, expected: Tensor): number {
-  return tidy(() => actual.sub(expected).abs().max().item() / expected.abs().max().item());
-}
 
 function countNaN(t: Tensor): number {
   return t.toArray().filter(Number.isNaN).length;
@@ -55,10 +52,21 @@ function runLinked(layers: nn.Conv2d[], relu: boolean[], input: Tensor): Tensor[
   return outputs;
 }
 
-function gradientsOf(layers: nn.Conv2d[]): Tensor[] {
+// Runs backward from `output` and returns the parameter gradients of `layers`, which it
+// then clears for the next run.
+function backwardGradients(output: Tensor, gradient: Tensor, layers: nn.Conv2d[]): Tensor[] {
+  output.backward(gradient);
   const grads = layers.flatMap((layer) => layer.parameters().map((p) => p.grad!.clone()));
-  for (const layer of layers) for (const p of layer.parameters()) p.grad = undefined;
+  for (const layer of layers) {
+    for (const p of layer.parameters()) p.grad = undefined;
+  }
   return grads;
+}
+
+function assertSameGradients(actual: Tensor[], expected: Tensor[]): void {
+  actual.forEach((grad, i) => {
+    assert.ok(relativeError(grad, expected[i]!) < 1e-4, `gradient ${i}`);
+  });
 }
 
 // A one-channel first layer and three Winograd layers, the last with padding and no ReLU.
@@ -75,7 +83,7 @@ function chain(): nn.Conv2d[] {
 const chainReLU = [true, true, true, false];
 
 describe('convolutions linked in 16-channel blocks', () => {
-  test('a chain matches direct convolutions, forward and backward', () => {
+  test('linked chain matches direct', () => {
     tidy(() => {
       const layers = chain();
       const input = randn([3, 1, 16, 16]).contiguous('channelsLast');
@@ -91,19 +99,15 @@ describe('convolutions linked in 16-channel blocks', () => {
       }
       assert.deepEqual(linked.shape, [3, 64, 10, 10]);
       const gradient = randn(linked.shape);
-      linked.backward(gradient);
-      const linkedGrads = gradientsOf(layers);
+      const linkedGrads = backwardGradients(linked, gradient, layers);
       const separate = runSeparately(layers, chainReLU, input);
-      separate.backward(gradient);
-      const separateGrads = gradientsOf(layers);
+      const separateGrads = backwardGradients(separate, gradient, layers);
       assert.ok(relativeError(linked, separate) < 1e-5, 'output');
-      linkedGrads.forEach((grad, i) => {
-        assert.ok(relativeError(grad, separateGrads[i]!) < 1e-4, `gradient ${i}`);
-      });
+      assertSameGradients(linkedGrads, separateGrads);
     });
   });
 
-  test('a chain without gradients', () => {
+  test('linked chain without gradients', () => {
     tidy(() => {
       const layers = chain();
       const input = randn([2, 1, 16, 16]).contiguous('channelsLast');
@@ -113,7 +117,7 @@ describe('convolutions linked in 16-channel blocks', () => {
     });
   });
 
-  test('a blocked input to a convolution without Winograd', () => {
+  test('blocked input without Winograd', () => {
     tidy(() => {
       manualSeed(12);
       const first = new nn.Conv2d({ inChannels: 1, outChannels: 32, kernelSize: 3 });
@@ -124,21 +128,17 @@ describe('convolutions linked in 16-channel blocks', () => {
       const output = strided.forwardLinked(blocked, 'relu', blocked.ndim === 5, undefined);
       assert.deepEqual(output.shape, [2, 16, 4, 4]);
       const gradient = randn(output.shape);
-      output.backward(gradient);
-      const linkedGrads = gradientsOf([first, strided]);
+      const linkedGrads = backwardGradients(output, gradient, [first, strided]);
       const separate = runSeparately([first, strided], [true, true], input);
-      separate.backward(gradient);
-      const separateGrads = gradientsOf([first, strided]);
+      const separateGrads = backwardGradients(separate, gradient, [first, strided]);
       assert.ok(relativeError(output, separate) < 1e-5, 'output');
-      linkedGrads.forEach((grad, i) => {
-        assert.ok(relativeError(grad, separateGrads[i]!) < 1e-4, `gradient ${i}`);
-      });
+      assertSameGradients(linkedGrads, separateGrads);
     });
   });
 
   // Winograd spreads a NaN over whole output tiles, so the reference is each layer on its
   // own with the same algorithm.
-  test('a NaN crosses a linked chain as it crosses separate layers', () => {
+  test('NaN crosses a linked chain', () => {
     tidy(() => {
       const layers = chain().slice(0, 3);
       const values = new Array<number>(16 * 16).fill(0.5);
@@ -152,7 +152,7 @@ describe('convolutions linked in 16-channel blocks', () => {
     });
   });
 
-  test('Sequential links 32- and 64-channel layers as running them one by one', () => {
+  test('Sequential linking matches layer by layer', () => {
     tidy(() => {
       const layers = chain();
       const net = new nn.Sequential([
@@ -169,20 +169,16 @@ describe('convolutions linked in 16-channel blocks', () => {
       const linked = net.forward(input);
       assert.deepEqual(linked.shape, [2, 6400]);
       const gradient = randn(linked.shape);
-      linked.backward(gradient);
-      const linkedGrads = gradientsOf(layers);
+      const linkedGrads = backwardGradients(linked, gradient, layers);
       let separate = input;
       for (const layer of net.layers) separate = layer.forward(separate);
-      separate.backward(gradient);
-      const separateGrads = gradientsOf(layers);
+      const separateGrads = backwardGradients(separate, gradient, layers);
       assert.ok(relativeError(linked, separate) < 1e-5, 'output');
-      linkedGrads.forEach((grad, i) => {
-        assert.ok(relativeError(grad, separateGrads[i]!) < 1e-4, `gradient ${i}`);
-      });
+      assertSameGradients(linkedGrads, separateGrads);
     });
   });
 
-  test('only a convolution that uses Winograd receives blocks', () => {
+  test('only Winograd followers get blocks', () => {
     tidy(() => {
       manualSeed(14);
       const first = new nn.Conv2d({ inChannels: 1, outChannels: 32, kernelSize: 3 });
@@ -206,7 +202,7 @@ describe('convolutions linked in 16-channel blocks', () => {
     });
   });
 
-  test('an empty batch gives an empty output and gradient', () => {
+  test('empty batch gives empty results', () => {
     tidy(() => {
       const weight = randn([16, 16, 3, 3]).requiresGrad_();
       const output = conv2d(randn([0, 16, 10, 10]).contiguous('channelsLast'), weight);
@@ -220,7 +216,18 @@ describe('convolutions linked in 16-channel blocks', () => {
     });
   });
 
-  test('a blocked input must be [N, C / 16, H, W, 16]', () => {
+  test('unflagged 5-D input rejected', () => {
+    tidy(() => {
+      const input = randn([2, 1, 8, 8, 16]);
+      const weight = randn([16, 16, 3, 3]);
+      assert.throws(
+        () => conv2d(input, weight),
+        /Expected 3D \(unbatched\) or 4D \(batched\) input/,
+      );
+    });
+  });
+
+  test('malformed blocked input rejected', () => {
     tidy(() => {
       const input = randn([1, 32, 6, 6]);
       const weight = randn([32, 32, 3, 3]);
@@ -308,7 +315,7 @@ function convolveFullKernel(item: FullKernelCase, algorithm: 'auto' | 'direct') 
 
 describe('convolutions whose kernel covers the input', () => {
   for (const item of fullKernelCases) {
-    test(`full kernel as a matrix product: ${item.name}`, () => {
+    test(`full kernel matches direct: ${item.name}`, () => {
       tidy(() => {
         const auto = convolveFullKernel(item, 'auto');
         const direct = convolveFullKernel(item, 'direct');
@@ -323,7 +330,7 @@ describe('convolutions whose kernel covers the input', () => {
     });
   }
 
-  test('full kernel under bf16 autocast and on an empty batch', () => {
+  test('full kernel, bf16 and empty batch', () => {
     tidy(() => {
       const input = randn([4, 64, 4, 4]).contiguous('channelsLast');
       const weight = randn([128, 64, 4, 4]).mul(0.05);

@@ -401,7 +401,7 @@ describe('invalid optimizer settings', () => {
     }
   });
 
-  test('parameter lists that cannot be trained', () => {
+  test('untrainable parameters rejected', () => {
     using param = parameter([1, 2]);
     using labels = tensor([1, 2], { dtype: 'int64' });
     using doubled = param.mul(2);

@@ -26,7 +26,7 @@ test('chunked atomic write joins chunks', (t) => {
   assert.deepEqual(readdirSync(dir), ['joined.bin']);
 });
 
-test('makeFolders creates missing parents and accepts existing ones', (t) => {
+test('makeFolders creates nested folders', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'isbe-folders-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const nested = join(dir, 'a', 'b', 'c');

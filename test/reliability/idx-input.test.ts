@@ -43,7 +43,7 @@ const cases: Case[] = [
       return {};
     },
     expected:
-      'isbe: error: DATA/t10k-images-idx3-ubyte holds no images; the test set needs at least one',
+      'isbe: error: DATA/t10k-images-idx3-ubyte contains no images; give a test file with at least one',
   },
   {
     name: 'labels file where images belong',

@@ -94,7 +94,7 @@ test('custom training loop example learns', () => {
   assert.ok(accuracy > 50, `test accuracy ${accuracy} % should be well above chance`);
 });
 
-test('an ignore index outside the labels is reported', async () => {
+test('unused ignore index warns', async () => {
   const warnings: string[] = [];
   const listen = (warning: Error & { code?: string }) => warnings.push(warning.code ?? '');
   process.on('warning', listen);
